@@ -1,0 +1,148 @@
+package dev.mailrelay;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.Validator;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import org.jboss.resteasy.reactive.RestHeader;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.type.LogicalType;
+
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+
+import dev.mailrelay.RelayException.InvalidNotification;
+import dev.mailrelay.RelayException.PayloadTooLarge;
+import dev.mailrelay.RelayException.SenderNotAllowed;
+
+/** POST /v1/notifications/email: verify, parse, check the sender, send; in that order, before any byte goes out. */
+@Path("/v1/notifications/email")
+public class NotificationResource {
+
+    /** The success body of SPEC §3. */
+    public record Sent(String status, @com.fasterxml.jackson.annotation.JsonProperty("message_id") String messageId) {
+    }
+
+    private final SignatureVerifier verifier;
+    private final SmtpSender sender;
+    private final Validator validator;
+    private final ObjectReader reader;
+    private final int maxBodyBytes;
+    private final Set<String> allowedFrom;
+
+    NotificationResource(SignatureVerifier verifier, SmtpSender sender, Validator validator, ObjectMapper mapper,
+            RelayConfig config) {
+        this.verifier = verifier;
+        this.sender = sender;
+        this.validator = validator;
+        this.reader = strict(mapper).readerFor(Notification.class);
+        this.maxBodyBytes = config.maxBodyBytes();
+        this.allowedFrom = config.allowedFrom().orElse(List.of()).stream().map(String::strip)
+                .filter(s -> !s.isEmpty()).map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /** Wrong types are refused rather than coerced: a number where the subject belongs is a caller bug. */
+    private static ObjectMapper strict(ObjectMapper shared) {
+        ObjectMapper mapper = shared.copy()
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+        mapper.coercionConfigFor(LogicalType.Textual)
+                .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        return mapper;
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Uni<Sent> send(byte[] body, @RestHeader("webhook-id") String id,
+            @RestHeader("webhook-timestamp") String timestamp, @RestHeader("webhook-signature") String signature) {
+        if (body.length > maxBodyBytes) {
+            throw new PayloadTooLarge("the body is " + body.length + " bytes; the limit is " + maxBodyBytes);
+        }
+        verifier.verify(id, timestamp, signature, body, Instant.now());
+        Notification n = parse(body);
+        Address to = Address.parse(n.to(), false).orElseThrow();
+        Address from = Address.parse(n.from(), true).orElseThrow();
+        if (!isAllowed(from)) {
+            throw new SenderNotAllowed("from " + from.addrSpec() + " is not in RELAY_ALLOWED_FROM");
+        }
+        long started = System.nanoTime();
+        String messageId = "<" + id.replace("=", "") + "@" + from.domain() + ">";
+        return sender.send(n, from, to, messageId)
+                .onItemOrFailure().invoke((sent, failure) -> log(n, to, id, started, failure))
+                .map(sent -> new Sent("sent", sent));
+    }
+
+    private Notification parse(byte[] body) {
+        Notification n;
+        try {
+            n = reader.readValue(body);
+        } catch (MismatchedInputException e) {
+            String field = e.getPath().stream().map(r -> r.getFieldName()).filter(f -> f != null).collect(Collectors.joining("."));
+            throw new InvalidNotification(field.isEmpty() ? "the body must be a JSON object" : "field '" + field + "' has the wrong type");
+        } catch (JsonProcessingException e) {
+            throw new InvalidNotification("the body is not valid JSON (UTF-8)");
+        } catch (IOException e) {
+            throw new InvalidNotification("the body cannot be read");
+        }
+        if (n == null) {
+            throw new InvalidNotification("the body must be a JSON object");
+        }
+        Set<ConstraintViolation<Notification>> violations = validator.validate(n);
+        if (!violations.isEmpty()) {
+            throw new InvalidNotification(violations.stream()
+                    .map(v -> "field '" + wireName(v.getPropertyPath().toString()) + "' " + v.getMessage())
+                    .sorted().collect(Collectors.joining("; ")));
+        }
+        return n;
+    }
+
+    private static String wireName(String property) {
+        return property.equals("bodyPresent") ? "html/text" : property.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+    }
+
+    /** SPEC §4: listed addresses and @domains; with no list, only the SMTP account itself. */
+    private boolean isAllowed(Address from) {
+        String address = from.addrSpec().toLowerCase(Locale.ROOT);
+        if (allowedFrom.isEmpty()) {
+            return sender.account().map(a -> a.addrSpec().equalsIgnoreCase(address)).orElse(false);
+        }
+        return allowedFrom.contains(address) || allowedFrom.contains("@" + from.domain());
+    }
+
+    private static void log(Notification n, Address to, String id, long started, Throwable failure) {
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        if (failure == null) {
+            Log.infof("sent %s tenant=%s to=***@%s id=%s in %d ms", n.messageType(), n.tenant(), to.domain(), id, ms);
+        } else if (failure instanceof RelayException e) {
+            var reply = e.reply();
+            Log.warnf("failed %s tenant=%s to=***@%s id=%s status=%d smtp=%s \"%s\" in %d ms", n.messageType(), n.tenant(),
+                    to.domain(), id, e.status(), reply == null ? "-" : reply.code(), reply == null ? e.getMessage() : reply.text(), ms);
+        } else {
+            Log.errorf("failed %s tenant=%s to=***@%s id=%s unexpectedly (%s) in %d ms", n.messageType(), n.tenant(),
+                    to.domain(), id, failure.getClass().getName(), ms);
+        }
+    }
+}

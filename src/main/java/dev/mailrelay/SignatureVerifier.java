@@ -1,0 +1,101 @@
+package dev.mailrelay;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import jakarta.inject.Singleton;
+
+import dev.mailrelay.RelayException.SignatureRejected;
+
+/**
+ * Checks Standard Webhooks signatures (standardwebhooks.com): {@code v1,} + base64 HMAC-SHA256
+ * of {@code id.timestamp.body}, under any of the configured secrets so that a rotation never
+ * rejects a correctly signed request.
+ */
+@Singleton
+public class SignatureVerifier {
+
+    static final Duration TOLERANCE = Duration.ofMinutes(5);
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.=-]{1,256}");
+    private static final Pattern TIMESTAMP = Pattern.compile("[0-9]{1,12}");
+
+    private final List<SecretKeySpec> keys;
+
+    SignatureVerifier(RelayConfig config) {
+        this.keys = config.secret().orElse(List.of()).stream().map(String::strip).filter(s -> !s.isEmpty())
+                .map(SignatureVerifier::key).toList();
+    }
+
+    private static SecretKeySpec key(String secret) {
+        String encoded = secret.startsWith("whsec_") ? secret.substring("whsec_".length()) : secret;
+        byte[] key;
+        try {
+            key = Base64.getDecoder().decode(encoded);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("RELAY_SECRET holds a value that is not whsec_ followed by base64");
+        }
+        if (key.length < 16) {
+            throw new IllegalStateException("RELAY_SECRET holds a key shorter than 16 bytes");
+        }
+        return new SecretKeySpec(key, "HmacSHA256");
+    }
+
+    boolean hasSecrets() {
+        return !keys.isEmpty();
+    }
+
+    /** Throws {@link SignatureRejected} unless one signature in the header matches one key. */
+    void verify(String id, String timestamp, String signatures, byte[] body, Instant now) {
+        if (id == null || timestamp == null || signatures == null) {
+            throw new SignatureRejected("webhook-id, webhook-timestamp and webhook-signature headers are required");
+        }
+        if (!ID.matcher(id).matches()) {
+            throw new SignatureRejected("webhook-id must be 1 to 256 characters of [A-Za-z0-9_.=-]");
+        }
+        if (!TIMESTAMP.matcher(timestamp).matches()) {
+            throw new SignatureRejected("webhook-timestamp must be Unix seconds");
+        }
+        long skew = Math.abs(now.getEpochSecond() - Long.parseLong(timestamp));
+        if (skew > TOLERANCE.toSeconds()) {
+            throw new SignatureRejected("webhook-timestamp is outside the ±5 min window (clock skew or replay)");
+        }
+        byte[] signed = (id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8);
+        for (SecretKeySpec key : keys) {
+            byte[] expected = hmac(key, signed, body);
+            for (String candidate : signatures.trim().split(" +")) {
+                if (candidate.startsWith("v1,") && MessageDigest.isEqual(expected, decode(candidate.substring(3)))) {
+                    return;
+                }
+            }
+        }
+        throw new SignatureRejected("webhook-signature does not match any configured secret");
+    }
+
+    private static byte[] hmac(SecretKeySpec key, byte[] prefix, byte[] body) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(key);
+            mac.update(prefix);
+            return mac.doFinal(body);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is unavailable", e);
+        }
+    }
+
+    private static byte[] decode(String base64) {
+        try {
+            return Base64.getDecoder().decode(base64);
+        } catch (IllegalArgumentException e) {
+            return new byte[0];
+        }
+    }
+}

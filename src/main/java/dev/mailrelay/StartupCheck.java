@@ -1,0 +1,37 @@
+package dev.mailrelay;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.enterprise.event.Observes;
+
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.LaunchMode;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * Fails start-up in production when a setting without a safe default is missing, naming every
+ * one, so a misconfigured Lambda fails its init instead of dropping mail at the first request.
+ */
+public class StartupCheck {
+
+    void onStart(@Observes StartupEvent event, RelayConfig relay, RelayConfig.Smtp smtp, SignatureVerifier verifier) {
+        List<String> missing = new ArrayList<>();
+        if (!verifier.hasSecrets()) {
+            missing.add("RELAY_SECRET");
+        }
+        if (smtp.host().isEmpty()) {
+            missing.add("SMTP_HOST");
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        if (LaunchMode.current() == LaunchMode.NORMAL) {
+            throw new IllegalStateException("auth0-mail-relay cannot start: " + String.join(" and ", missing)
+                    + (missing.size() == 1 ? " is" : " are") + " not set (see README, Configuration)");
+        }
+        if (missing.contains("SMTP_HOST")) {
+            Log.warn("SMTP_HOST is not set: accepted mail is logged, not sent (dev mode only)");
+        }
+    }
+}

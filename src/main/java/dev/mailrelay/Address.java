@@ -71,13 +71,20 @@ record Address(String displayName, String localPart, String domain) {
         return localPart + "@" + domain;
     }
 
-    /** The address as it goes into a header, with the display name when there is one. */
+    /**
+     * {@code Name <address>} for the mail client. It encodes non-ASCII names itself but writes an
+     * ASCII name as given, so one with specials (a comma, say) is quoted here.
+     */
     String header() {
         if (displayName == null) {
             return addrSpec();
         }
-        boolean quoted = displayName.startsWith("\"");
-        return (quoted ? displayName : "\"" + displayName + "\"") + " <" + addrSpec() + ">";
+        boolean quoted = displayName.length() > 1 && displayName.startsWith("\"") && displayName.endsWith("\"");
+        String name = quoted ? displayName.substring(1, displayName.length() - 1).replaceAll("\\\\(.)", "$1") : displayName;
+        boolean ascii = name.chars().allMatch(c -> c < 128);
+        boolean specials = name.chars().anyMatch(c -> "()<>[]:;@\\,.\"".indexOf(c) >= 0);
+        String phrase = ascii && specials ? "\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"" : name;
+        return phrase + " <" + addrSpec() + ">";
     }
 
     /** Replaces every address in a text by {@code ***@domain}, so it can be logged. */

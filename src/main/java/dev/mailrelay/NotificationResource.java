@@ -13,9 +13,8 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
-
-import org.jboss.resteasy.reactive.RestHeader;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -76,12 +75,14 @@ public class NotificationResource {
     @POST
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
-    public Uni<Sent> send(byte[] body, @RestHeader("webhook-id") String id,
-            @RestHeader("webhook-timestamp") String timestamp, @RestHeader("webhook-signature") String signature) {
+    public Uni<Sent> send(byte[] body, HttpHeaders headers) {
+        String id = headers.getHeaderString("webhook-id");
         if (body.length > maxBodyBytes) {
             throw new PayloadTooLarge("the body is " + body.length + " bytes; the limit is " + maxBodyBytes);
         }
-        verifier.verify(id, timestamp, signature, body, Instant.now());
+        // getHeaderString re-joins a value the HTTP layer split at its commas ("v1,<base64>").
+        verifier.verify(id, headers.getHeaderString("webhook-timestamp"), headers.getHeaderString("webhook-signature"),
+                body, Instant.now());
         Notification n = parse(body);
         Address to = Address.parse(n.to(), false).orElseThrow();
         Address from = Address.parse(n.from(), true).orElseThrow();

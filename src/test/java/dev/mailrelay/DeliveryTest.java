@@ -1,0 +1,131 @@
+package dev.mailrelay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Properties;
+
+import jakarta.mail.Multipart;
+import jakarta.mail.Session;
+import jakarta.mail.internet.MimeMessage;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/** Delivery through the Lambda path to a real SMTP server with STARTTLS and AUTH. */
+@QuarkusTest
+@QuarkusTestResource(SmtpServerResource.class)
+class DeliveryTest {
+
+    TestSmtpServer smtp;
+
+    @BeforeEach
+    void reset() {
+        smtp.reset();
+    }
+
+    @Test
+    void deliversBothPartsWithFromToSubjectAndEnvelopeSenderOfTheAccount() throws Exception {
+        Map<String, Object> body = Relay.notification();
+
+        String messageId = Relay.post(body).statusCode(200)
+                .body("status", equalTo("sent"))
+                .body("message_id", startsWith("<msg_"))
+                .extract().path("message_id");
+
+        assertThat(smtp.received()).hasSize(1);
+        TestSmtpServer.Received mail = smtp.received().get(0);
+        assertThat(mail.envelopeFrom()).isEqualTo(TestSmtpServer.USERNAME);
+        assertThat(mail.recipients()).containsExactly("jane.doe@example.org");
+
+        MimeMessage mime = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(mail.data()));
+        assertThat(mime.getHeader("From", ",")).isEqualTo("noreply@mail.example.com");
+        assertThat(mime.getHeader("To", ",")).isEqualTo("jane.doe@example.org");
+        assertThat(mime.getSubject()).isEqualTo("Verify your email");
+        assertThat(mime.getMessageID()).isEqualTo(messageId);
+        assertThat(mime.getContentType()).startsWith("multipart/alternative");
+        Multipart parts = (Multipart) mime.getContent();
+        assertThat(parts.getCount()).isEqualTo(2);
+        assertThat(parts.getBodyPart(0).getContentType()).startsWith("text/plain");
+        // MIME gives the part's last line break to the boundary; an invisible difference in a mail.
+        assertThat(parts.getBodyPart(0).getContent().toString().replace("\r\n", "\n"))
+                .isEqualTo(body.get("text").toString().stripTrailing());
+        assertThat(parts.getBodyPart(1).getContentType()).startsWith("text/html");
+        assertThat(parts.getBodyPart(1).getContent().toString()).isEqualTo(body.get("html"));
+    }
+
+    @Test
+    void deliversTextOnlyAndHtmlOnlyMessages() throws Exception {
+        Map<String, Object> textOnly = Relay.notification();
+        textOnly.remove("html");
+        Relay.post(textOnly).statusCode(200);
+        Map<String, Object> htmlOnly = Relay.notification();
+        htmlOnly.put("text", null);
+        Relay.post(htmlOnly).statusCode(200);
+
+        assertThat(smtp.received()).hasSize(2);
+        assertThat(mime(0).getContentType()).startsWith("text/plain");
+        assertThat(mime(1).getContentType()).startsWith("text/html");
+    }
+
+    @Test
+    void keepsTheDisplayNameAndEncodesNonAsciiSubjects() throws Exception {
+        Map<String, Object> body = Relay.notification();
+        body.put("from", "Example Støre <noreply@notify.example.com>");
+        body.put("subject", "Vérifiez votre adresse e-mail ✉");
+        body.put("to", "jane@bücher.example");
+        Relay.post(body).statusCode(200);
+
+        MimeMessage mime = mime(0);
+        assertThat(mime.getFrom()[0].toString()).contains("noreply@notify.example.com");
+        assertThat(((jakarta.mail.internet.InternetAddress) mime.getFrom()[0]).getPersonal()).isEqualTo("Example Støre");
+        assertThat(mime.getSubject()).isEqualTo("Vérifiez votre adresse e-mail ✉");
+        assertThat(smtp.received().get(0).recipients()).containsExactly("jane@xn--bcher-kva.example");
+    }
+
+    @Test
+    void quotesADisplayNameWithSpecials() throws Exception {
+        Map<String, Object> body = Relay.notification();
+        body.put("from", "\"Acme, Inc.\" <noreply@mail.example.com>");
+        Relay.post(body).statusCode(200);
+
+        jakarta.mail.internet.InternetAddress[] from = (jakarta.mail.internet.InternetAddress[]) mime(0).getFrom();
+        assertThat(from).hasSize(1);
+        assertThat(from[0].getPersonal()).isEqualTo("Acme, Inc.");
+        assertThat(from[0].getAddress()).isEqualTo("noreply@mail.example.com");
+
+        body.put("from", "Støre, Inc. <noreply@mail.example.com>");
+        Relay.post(body).statusCode(200);
+        from = (jakarta.mail.internet.InternetAddress[]) mime(1).getFrom();
+        assertThat(from).hasSize(1);
+        assertThat(from[0].getPersonal()).isEqualTo("Støre, Inc.");
+    }
+
+    @Test
+    void forwardsUnknownMessageTypes() {
+        Map<String, Object> body = Relay.notification();
+        body.put("message_type", "some_future_type");
+        Relay.post(body).statusCode(200).body("status", equalTo("sent"));
+        assertThat(smtp.received()).hasSize(1);
+    }
+
+    @Test
+    void givesTheSameMessageIdToTheSameWebhookId() {
+        byte[] body = Relay.json(Relay.notification()).getBytes(StandardCharsets.UTF_8);
+        String first = Relay.post(body).statusCode(200).extract().path("message_id");
+        String expected = "<" + Relay.idFor(body) + "@mail.example.com>";
+        assertThat(first).isEqualTo(expected);
+    }
+
+    private MimeMessage mime(int index) throws Exception {
+        return new MimeMessage(Session.getInstance(new Properties()),
+                new ByteArrayInputStream(smtp.received().get(index).data()));
+    }
+}

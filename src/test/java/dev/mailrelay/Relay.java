@@ -1,0 +1,100 @@
+package dev.mailrelay;
+
+import static io.restassured.RestAssured.given;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.restassured.response.ValidatableResponse;
+
+/** Builds wire bodies from the shared Auth0 event fixture and posts them signed, as the Action does. */
+final class Relay {
+
+    static final String PATH = "/v1/notifications/email";
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private Relay() {
+    }
+
+    static JsonNode auth0Event() {
+        try {
+            return JSON.readTree(Files.readString(Path.of("src/test/resources/auth0-event.json")));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The SPEC §2 body for the fixture event, as a mutable map a test can spoil. */
+    static Map<String, Object> notification() {
+        JsonNode event = auth0Event();
+        JsonNode n = event.get("notification");
+        Map<String, Object> body = new LinkedHashMap<>();
+        for (String field : new String[] { "to", "from", "subject", "html", "text", "locale", "message_type" }) {
+            body.put(field, n.get(field).asText());
+        }
+        body.put("tenant", event.at("/tenant/id").asText());
+        body.put("client_id", event.at("/client/client_id").asText());
+        body.put("correlation_id", event.at("/transaction/correlation_id").asText());
+        return body;
+    }
+
+    static String json(Object body) {
+        try {
+            return JSON.writeValueAsString(body);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An id derived from the body, like the Action's, so distinct bodies never collide. */
+    static String idFor(byte[] body) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(body);
+            return "msg_" + Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static ValidatableResponse post(Map<String, Object> body) {
+        return post(json(body).getBytes(StandardCharsets.UTF_8));
+    }
+
+    static ValidatableResponse post(byte[] body) {
+        return post(body, SmtpServerResource.SECRET, Instant.now().getEpochSecond());
+    }
+
+    static ValidatableResponse post(byte[] body, String secret, long timestamp) {
+        String id = idFor(body);
+        return given().contentType("application/json")
+                .header("webhook-id", id)
+                .header("webhook-timestamp", String.valueOf(timestamp))
+                .header("webhook-signature", sign(secret, id, timestamp, body))
+                .body(body)
+                .when().post(PATH)
+                .then().log().ifValidationFails();
+    }
+
+    static String sign(String secret, String id, long timestamp, byte[] body) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(Base64.getDecoder().decode(secret.substring("whsec_".length())), "HmacSHA256"));
+            mac.update((id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8));
+            return "v1," + Base64.getEncoder().encodeToString(mac.doFinal(body));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.mailrelay;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.smallrye.certs.CertificateFiles;
+import io.smallrye.certs.CertificateGenerator;
+import io.smallrye.certs.CertificateRequest;
+import io.smallrye.certs.Format;
+import io.smallrye.certs.PemCertificateFiles;
+import io.smallrye.certs.Pkcs12CertificateFiles;
+
+/**
+ * Starts {@link TestSmtpServer} with fresh certificates for localhost (one trusted through
+ * SMTP_CA_FILE, one not) and points the relay at it: STARTTLS and AUTH, as in production.
+ */
+public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
+
+    /** Test-only Standard Webhooks secrets: the current one and the one being rotated out. */
+    static final String SECRET = "whsec_" + java.util.Base64.getEncoder().encodeToString("test-secret-current-0123456789ab".getBytes());
+    static final String OLD_SECRET = "whsec_" + java.util.Base64.getEncoder().encodeToString("test-secret-previous-0123456789a".getBytes());
+    private static final String STORE_PASSWORD = "test-only";
+
+    private TestSmtpServer server;
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            Path dir = java.nio.file.Files.createDirectories(Path.of("target", "test-certs").toAbsolutePath());
+            CertificateGenerator generator = new CertificateGenerator(dir, true);
+            List<CertificateFiles> trusted = generator.generate(request("smtp-trusted"));
+            List<CertificateFiles> untrusted = generator.generate(request("smtp-untrusted"));
+            server = new TestSmtpServer(p12(trusted), p12(untrusted), STORE_PASSWORD);
+            Path ca = trusted.stream().filter(f -> f instanceof PemCertificateFiles).map(f -> ((PemCertificateFiles) f).certFile())
+                    .findFirst().orElseThrow();
+            return Map.of(
+                    "smtp.host", "localhost",
+                    "smtp.port", String.valueOf(server.port()),
+                    "smtp.username", TestSmtpServer.USERNAME,
+                    "smtp.password", TestSmtpServer.PASSWORD,
+                    "smtp.tls", "starttls",
+                    "smtp.ca-file", ca.toAbsolutePath().toString(),
+                    "relay.secret", SECRET + "," + OLD_SECRET,
+                    "relay.allowed-from", "noreply@mail.example.com,@notify.example.com",
+                    "relay.send-timeout", "3s");
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the test SMTP server", e);
+        }
+    }
+
+    private static CertificateRequest request(String name) {
+        return new CertificateRequest().withName(name).withCN("localhost").withSubjectAlternativeName("DNS:localhost")
+                .withFormats(List.of(Format.PKCS12, Format.PEM)).withPassword(STORE_PASSWORD)
+                .withDuration(java.time.Duration.ofDays(2));
+    }
+
+    private static Path p12(List<CertificateFiles> files) {
+        return files.stream().filter(f -> f instanceof Pkcs12CertificateFiles).map(f -> ((Pkcs12CertificateFiles) f).keyStoreFile())
+                .findFirst().orElseThrow();
+    }
+
+    @Override
+    public void inject(TestInjector injector) {
+        injector.injectIntoFields(server, new TestInjector.MatchesType(TestSmtpServer.class));
+    }
+
+    @Override
+    public void stop() {
+        if (server != null) {
+            server.stop();
+        }
+    }
+}

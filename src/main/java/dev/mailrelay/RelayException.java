@@ -1,5 +1,14 @@
 package dev.mailrelay;
 
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.security.GeneralSecurityException;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import javax.net.ssl.SSLException;
+
 import jakarta.ws.rs.core.Response.Status;
 
 import io.vertx.ext.mail.SMTPException;
@@ -32,42 +41,45 @@ public abstract sealed class RelayException extends RuntimeException {
      * 5yz is permanent (except authentication), 4yz and network or TLS trouble are transient.
      */
     static RelayException fromSmtp(Throwable failure) {
-        Throwable t = failure;
-        while (t.getCause() != null && !(t instanceof SMTPException) && !(t instanceof RelayException)) {
-            t = t.getCause();
-        }
-        if (t instanceof RelayException known) {
-            return known;
-        }
-        if (t instanceof SMTPException smtp) {
-            SmtpReply reply = new SmtpReply(smtp.getReplyCode(), enhancedStatus(smtp), Address.redact(smtp.getReplyMessage()));
-            String said = "the SMTP server answered " + reply.code() + (reply.enhancedStatus() == null ? "" : " " + reply.enhancedStatus());
-            if (AUTH_CODES.contains(reply.code())) {
-                return new SmtpAuthFailed(said + ": check SMTP_USERNAME and SMTP_PASSWORD", reply);
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof RelayException known) {
+                return known;
             }
-            return smtp.isPermanent() ? new SmtpRejected(said + ": the message was refused", reply)
-                    : new SmtpUnavailable(said + ": try again later", reply);
+            if (t instanceof SMTPException smtp) {
+                return fromReply(smtp);
+            }
+            if (t instanceof UnknownHostException) {
+                return new SmtpUnavailable("SMTP_HOST does not resolve", null);
+            }
+            if (t instanceof ConnectException) {
+                return new SmtpUnavailable("cannot connect to the SMTP server (connection refused or unreachable)", null);
+            }
+            if (t instanceof SSLException || t instanceof GeneralSecurityException) {
+                return new SmtpUnavailable("TLS with the SMTP server failed (certificate not trusted, host name mismatch "
+                        + "or handshake error): " + Address.redact(t.getMessage()), null);
+            }
         }
-        if (t instanceof java.net.UnknownHostException) {
-            return new SmtpUnavailable("SMTP_HOST does not resolve", null);
-        }
-        if (t instanceof java.net.ConnectException) {
-            return new SmtpUnavailable("cannot connect to the SMTP server (connection refused or unreachable)", null);
-        }
-        if (t instanceof javax.net.ssl.SSLException) {
-            return new SmtpUnavailable("TLS with the SMTP server failed (certificate not trusted, host name mismatch or handshake error)", null);
-        }
-        String message = t.getMessage() == null ? t.getClass().getSimpleName() : Address.redact(t.getMessage());
+        String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : Address.redact(failure.getMessage());
         return new SmtpUnavailable("the SMTP conversation failed: " + message, null);
     }
 
+    private static RelayException fromReply(SMTPException smtp) {
+        SmtpReply reply = new SmtpReply(smtp.getReplyCode(), enhancedStatus(smtp), Address.redact(smtp.getReplyMessage()));
+        String said = "the SMTP server answered " + reply.code() + (reply.enhancedStatus() == null ? "" : " " + reply.enhancedStatus());
+        if (AUTH_CODES.contains(reply.code())) {
+            return new SmtpAuthFailed(said + ": check SMTP_USERNAME and SMTP_PASSWORD", reply);
+        }
+        return smtp.isPermanent() ? new SmtpRejected(said + ": the message was refused", reply)
+                : new SmtpUnavailable(said + ": try again later", reply);
+    }
+
     /** 530 authentication required, 534 mechanism too weak, 535 credentials invalid, 538 encryption required. */
-    private static final java.util.Set<Integer> AUTH_CODES = java.util.Set.of(530, 534, 535, 538);
-    private static final java.util.regex.Pattern ENHANCED = java.util.regex.Pattern.compile("\\b([245]\\.\\d{1,3}\\.\\d{1,3})\\b");
+    private static final Set<Integer> AUTH_CODES = java.util.Set.of(530, 534, 535, 538);
+    private static final Pattern ENHANCED = Pattern.compile("\\b([245]\\.\\d{1,3}\\.\\d{1,3})\\b");
 
     private static String enhancedStatus(SMTPException e) {
         String text = e.getReplyMessage();
-        java.util.regex.Matcher m = text == null ? null : ENHANCED.matcher(text);
+        Matcher m = text == null ? null : ENHANCED.matcher(text);
         return m != null && m.find() ? m.group(1) : null;
     }
 

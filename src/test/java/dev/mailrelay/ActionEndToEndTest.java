@@ -1,0 +1,74 @@
+package dev.mailrelay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+
+import dev.mailrelay.TestSmtpServer.Stage;
+
+/** The real Action file under Node (through try-local.js) → this relay → the real SMTP server. */
+@QuarkusTest
+@QuarkusTestResource(SmtpServerResource.class)
+class ActionEndToEndTest {
+
+    TestSmtpServer smtp;
+
+    @BeforeEach
+    void reset() {
+        smtp.reset();
+    }
+
+    @Test
+    void deliversEveryAuth0MessageType() throws Exception {
+        List<String> types = List.of("verify_email", "verify_email_by_code", "reset_email", "reset_email_by_code",
+                "welcome_email", "verification_code", "mfa_oob_code", "enrollment_email", "blocked_account",
+                "stolen_credentials", "try_provider_configuration_email", "organization_invitation");
+        for (String type : types) {
+            assertThat(runAction(type)).as(type).isEqualTo(Map.of("outcome", "delivered"));
+        }
+        assertThat(smtp.received()).hasSize(types.size());
+    }
+
+    @Test
+    void dropsWhenTheRecipientIsUnknown() throws Exception {
+        smtp.failAt(Stage.RCPT, 550, "5.1.1 user unknown");
+        Map<String, String> result = runAction("verify_email");
+        assertThat(result).containsEntry("outcome", "drop");
+        assertThat(result.get("reason")).startsWith("auth0-mail-relay answered 422: the SMTP server answered 550 5.1.1");
+        assertThat(smtp.received()).isEmpty();
+    }
+
+    @Test
+    void retriesWhenTheServerIsBusy() throws Exception {
+        smtp.failAt(Stage.GREETING, 421, "4.3.2 try again later");
+        Map<String, String> result = runAction("reset_email");
+        assertThat(result).containsEntry("outcome", "retry");
+        assertThat(result.get("reason")).startsWith("auth0-mail-relay answered 503: the SMTP server answered 421");
+        assertThat(smtp.received()).isEmpty();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> runAction(String messageType) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("node", "actions/try-local.js", messageType, "--json");
+        pb.environment().put("RELAY_URL", "http://localhost:" + RestAssured.port + Relay.PATH);
+        pb.environment().put("RELAY_SECRET", SmtpServerResource.SECRET);
+        pb.redirectErrorStream(true);
+        Process node = pb.start();
+        assertThat(node.waitFor(30, TimeUnit.SECONDS)).as("node finished").isTrue();
+        String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        Map<String, String> result = Relay.JSON.readValue(out, Map.class);
+        result.values().removeIf(v -> v == null);
+        return result;
+    }
+}

@@ -86,7 +86,8 @@ public class SmtpSender {
                 .setConnectTimeout((int) smtp.connectTimeout().toMillis())
                 .setSslHandshakeTimeout(smtp.connectTimeout().toMillis())
                 .setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
-                .setHostnameVerificationAlgorithm("HTTPS")
+                // Left unset on purpose: the mail client then verifies host names ("HTTPS") whenever
+                // TLS is on, while an explicit value is replaced by "" (no verification) in 4.5.
                 .setTrustAll(false)
                 .setKeepAlive(false)
                 .setMultiPartOnly(false);

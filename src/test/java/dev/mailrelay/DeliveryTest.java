@@ -108,6 +108,14 @@ class DeliveryTest {
         assertThat(from[0].getPersonal()).isEqualTo("Støre, Inc.");
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = { "PLAIN", "LOGIN" })
+    void authenticatesWithWhicheverMechanismTheServerOffers(String mechanism) {
+        smtp.offerOnly(mechanism);
+        Relay.post(Relay.notification()).statusCode(200);
+        assertThat(smtp.received()).hasSize(1);
+    }
+
     @Test
     void forwardsUnknownMessageTypes() {
         Map<String, Object> body = Relay.notification();

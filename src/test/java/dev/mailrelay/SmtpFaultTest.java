@@ -95,7 +95,14 @@ class SmtpFaultTest {
 
     @Test
     void retriesWhenTheServerCertificateIsNotTrusted() {
-        smtp.presentUntrustedCertificate();
+        smtp.present(TestSmtpServer.Certificate.UNTRUSTED);
+        send().statusCode(503).body("retryable", equalTo(true)).body("detail", containsString("TLS"));
+        assertThat(smtp.received()).isEmpty();
+    }
+
+    @Test
+    void retriesWhenTheCertificateIsTrustedButForAnotherHost() {
+        smtp.present(TestSmtpServer.Certificate.WRONG_HOST);
         send().statusCode(503).body("retryable", equalTo(true)).body("detail", containsString("TLS"));
         assertThat(smtp.received()).isEmpty();
     }

@@ -30,11 +30,16 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
         try {
             Path dir = java.nio.file.Files.createDirectories(Path.of("target", "test-certs").toAbsolutePath());
             CertificateGenerator generator = new CertificateGenerator(dir, true);
-            List<CertificateFiles> trusted = generator.generate(request("smtp-trusted"));
-            List<CertificateFiles> untrusted = generator.generate(request("smtp-untrusted"));
-            server = new TestSmtpServer(p12(trusted), p12(untrusted), STORE_PASSWORD);
-            Path ca = trusted.stream().filter(f -> f instanceof PemCertificateFiles).map(f -> ((PemCertificateFiles) f).certFile())
-                    .findFirst().orElseThrow();
+            List<CertificateFiles> trusted = generator.generate(request("smtp-trusted", "localhost"));
+            List<CertificateFiles> untrusted = generator.generate(request("smtp-untrusted", "localhost"));
+            List<CertificateFiles> wrongHost = generator.generate(request("smtp-wrong-host", "mail.other.example"));
+            server = new TestSmtpServer(Map.of(TestSmtpServer.Certificate.TRUSTED, p12(trusted),
+                    TestSmtpServer.Certificate.UNTRUSTED, p12(untrusted),
+                    TestSmtpServer.Certificate.WRONG_HOST, p12(wrongHost)), STORE_PASSWORD);
+            // The relay trusts both the localhost and the other-host certificate: only host name
+            // verification can then refuse the wrong one.
+            Path ca = dir.resolve("smtp-ca.pem");
+            java.nio.file.Files.writeString(ca, java.nio.file.Files.readString(pem(trusted)) + java.nio.file.Files.readString(pem(wrongHost)));
             return Map.of(
                     "smtp.host", "localhost",
                     "smtp.port", String.valueOf(server.port()),
@@ -50,8 +55,13 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
         }
     }
 
-    private static CertificateRequest request(String name) {
-        return new CertificateRequest().withName(name).withCN("localhost").withSubjectAlternativeName("DNS:localhost")
+    private static Path pem(List<CertificateFiles> files) {
+        return files.stream().filter(f -> f instanceof PemCertificateFiles).map(f -> ((PemCertificateFiles) f).certFile())
+                .findFirst().orElseThrow();
+    }
+
+    private static CertificateRequest request(String name, String host) {
+        return new CertificateRequest().withName(name).withCN(host).withSubjectAlternativeName("DNS:" + host)
                 .withFormats(List.of(Format.PKCS12, Format.PEM)).withPassword(STORE_PASSWORD)
                 .withDuration(java.time.Duration.ofDays(2));
     }

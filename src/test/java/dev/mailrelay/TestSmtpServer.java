@@ -44,9 +44,11 @@ final class TestSmtpServer {
 
     enum Stage { GREETING, MAIL, RCPT, DATA }
 
+    /** Which certificate STARTTLS presents: trusted for localhost, not trusted, or trusted but for another host. */
+    enum Certificate { TRUSTED, UNTRUSTED, WRONG_HOST }
+
     private final int port;
-    private final SSLContext trusted;
-    private final SSLContext untrusted;
+    private final java.util.Map<Certificate, SSLContext> certificates;
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final AtomicInteger connections = new AtomicInteger();
     private volatile SMTPServer server;
@@ -55,12 +57,15 @@ final class TestSmtpServer {
     private volatile int failCode;
     private volatile String failText;
     private volatile boolean rejectLogin;
-    private volatile boolean presentUntrustedCertificate;
+    private volatile Certificate certificate = Certificate.TRUSTED;
+    private volatile String authMechanism;
     private volatile Duration delayAfterData = Duration.ZERO;
 
-    TestSmtpServer(Path trustedP12, Path untrustedP12, String password) throws Exception {
-        this.trusted = sslContext(trustedP12, password);
-        this.untrusted = sslContext(untrustedP12, password);
+    TestSmtpServer(java.util.Map<Certificate, Path> keyStores, String password) throws Exception {
+        this.certificates = new java.util.EnumMap<>(Certificate.class);
+        for (var entry : keyStores.entrySet()) {
+            certificates.put(entry.getKey(), sslContext(entry.getValue(), password));
+        }
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             this.port = probe.getLocalPort();
         }
@@ -83,12 +88,13 @@ final class TestSmtpServer {
     void reset() {
         failAt = null;
         rejectLogin = false;
-        presentUntrustedCertificate = false;
+        certificate = Certificate.TRUSTED;
         delayAfterData = Duration.ZERO;
         received.clear();
         connections.set(0);
-        if (server == null) {
-            start();
+        if (server == null || authMechanism != null) {
+            authMechanism = null;
+            restart();
         }
     }
 
@@ -102,8 +108,21 @@ final class TestSmtpServer {
         rejectLogin = true;
     }
 
-    void presentUntrustedCertificate() {
-        presentUntrustedCertificate = true;
+    void present(Certificate certificate) {
+        this.certificate = certificate;
+    }
+
+    /** Offers only this AUTH mechanism (PLAIN or LOGIN) from now until {@link #reset()}. */
+    void offerOnly(String mechanism) {
+        authMechanism = mechanism;
+        restart();
+    }
+
+    private void restart() {
+        if (server != null) {
+            server.stop();
+        }
+        start();
     }
 
     void delayAfterData(Duration delay) {
@@ -130,7 +149,7 @@ final class TestSmtpServer {
                 .requireTLS()
                 .requireAuth()
                 .startTlsSocketFactory(this::startTls)
-                .authenticationHandlerFactory(new EasyAuthenticationHandlerFactory(this::login))
+                .authenticationHandlerFactory(authentication())
                 .sessionHandler(new Greeting())
                 .messageHandlerFactory(Handler::new)
                 .build();
@@ -138,8 +157,18 @@ final class TestSmtpServer {
         server = s;
     }
 
+    private org.subethamail.smtp.AuthenticationHandlerFactory authentication() {
+        if ("PLAIN".equals(authMechanism)) {
+            return new org.subethamail.smtp.auth.PlainAuthenticationHandlerFactory(this::login);
+        }
+        if ("LOGIN".equals(authMechanism)) {
+            return new org.subethamail.smtp.auth.LoginAuthenticationHandlerFactory(this::login);
+        }
+        return new EasyAuthenticationHandlerFactory(this::login);
+    }
+
     private SSLSocket startTls(Socket socket) throws IOException {
-        SSLContext context = presentUntrustedCertificate ? untrusted : trusted;
+        SSLContext context = certificates.get(certificate);
         InetSocketAddress remote = (InetSocketAddress) socket.getRemoteSocketAddress();
         SSLSocket tls = (SSLSocket) context.getSocketFactory()
                 .createSocket(socket, remote.getHostString(), socket.getPort(), true);

@@ -1,0 +1,60 @@
+package dev.mailrelay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class AddressTest {
+
+    @ParameterizedTest
+    @CsvSource({
+            "jane.doe@example.org, jane.doe@example.org",
+            "JANE@Example.ORG, JANE@example.org",
+            "o'brien+tag@example.co.uk, o'brien+tag@example.co.uk",
+            "\"john smith\"@example.org, \"john smith\"@example.org",
+            "jane@bücher.example, jane@xn--bcher-kva.example",
+            "'  jane@example.org  ', jane@example.org" })
+    void acceptsAMailboxAndSendsItsAsciiForm(String text, String addrSpec) {
+        assertThat(Address.parse(text, false)).get().extracting(Address::addrSpec).isEqualTo(addrSpec);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "", "jane", "jane@", "@example.org", "jane@example", "jane@-example.org", "jane@example..org",
+            "jane..doe@example.org", ".jane@example.org", "jäne@example.org", "jane@exam_ple.org", "a b@example.org",
+            "jane@example.org>", "<jane@example.org>", "Jane <jane@example.org>" })
+    void refusesWhatIsNotOneBareMailbox(String text) {
+        assertThat(Address.parse(text, false)).isEmpty();
+    }
+
+    @Test
+    void refusesAnOverlongLocalPart() {
+        assertThat(Address.parse("a".repeat(65) + "@example.org", false)).isEmpty();
+        assertThat(Address.parse("a".repeat(64) + "@example.org", false)).isPresent();
+    }
+
+    @Test
+    void acceptsADisplayNameOnlyWhereAllowed() {
+        assertThat(Address.parse("Example <noreply@example.com>", true)).get()
+                .extracting(Address::displayName, Address::addrSpec).containsExactly("Example", "noreply@example.com");
+        assertThat(Address.parse("Example <noreply@example.com>", false)).isEmpty();
+        assertThat(Address.parse("Eve\u0000 <noreply@example.com>", true)).isEmpty();
+    }
+
+    @Test
+    void quotesAnAsciiDisplayNameWithSpecialsAndLeavesOthersToTheMailClient() {
+        assertThat(Address.parse("Acme, Inc. <a@example.com>", true).orElseThrow().header()).isEqualTo("\"Acme, Inc.\" <a@example.com>");
+        assertThat(Address.parse("\"Acme, Inc.\" <a@example.com>", true).orElseThrow().header()).isEqualTo("\"Acme, Inc.\" <a@example.com>");
+        assertThat(Address.parse("Acme <a@example.com>", true).orElseThrow().header()).isEqualTo("Acme <a@example.com>");
+        assertThat(Address.parse("Støre <a@example.com>", true).orElseThrow().header()).isEqualTo("Støre <a@example.com>");
+    }
+
+    @Test
+    void redactsEveryAddressButKeepsItsDomain() {
+        assertThat(Address.redact("5.1.1 <jane.doe@example.org>: Recipient address rejected; see bob@corp.example"))
+                .isEqualTo("5.1.1 <***@example.org>: Recipient address rejected; see ***@corp.example");
+        assertThat(Address.redact(null)).isNull();
+    }
+}

@@ -24,18 +24,24 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
     private static final String STORE_PASSWORD = "test-only";
 
     private TestSmtpServer server;
+    private String tls = "starttls";
+
+    @Override
+    public void init(Map<String, String> initArgs) {
+        tls = initArgs.getOrDefault("tls", "starttls");
+    }
 
     @Override
     public Map<String, String> start() {
         try {
-            Path dir = java.nio.file.Files.createDirectories(Path.of("target", "test-certs").toAbsolutePath());
+            Path dir = java.nio.file.Files.createDirectories(Path.of("target", "test-certs", tls).toAbsolutePath());
             CertificateGenerator generator = new CertificateGenerator(dir, true);
             List<CertificateFiles> trusted = generator.generate(request("smtp-trusted", "localhost"));
             List<CertificateFiles> untrusted = generator.generate(request("smtp-untrusted", "localhost"));
             List<CertificateFiles> wrongHost = generator.generate(request("smtp-wrong-host", "mail.other.example"));
             server = new TestSmtpServer(Map.of(TestSmtpServer.Certificate.TRUSTED, p12(trusted),
                     TestSmtpServer.Certificate.UNTRUSTED, p12(untrusted),
-                    TestSmtpServer.Certificate.WRONG_HOST, p12(wrongHost)), STORE_PASSWORD);
+                    TestSmtpServer.Certificate.WRONG_HOST, p12(wrongHost)), STORE_PASSWORD, tls.equals("implicit"));
             // The relay trusts both the localhost and the other-host certificate: only host name
             // verification can then refuse the wrong one.
             Path ca = dir.resolve("smtp-ca.pem");
@@ -45,7 +51,7 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
                     "smtp.port", String.valueOf(server.port()),
                     "smtp.username", TestSmtpServer.USERNAME,
                     "smtp.password", TestSmtpServer.PASSWORD,
-                    "smtp.tls", "starttls",
+                    "smtp.tls", tls,
                     "smtp.ca-file", ca.toAbsolutePath().toString(),
                     "relay.secret", SECRET + "," + OLD_SECRET,
                     "relay.allowed-from", "noreply@mail.example.com,@notify.example.com",

@@ -51,6 +51,7 @@ final class TestSmtpServer {
     private final java.util.Map<Certificate, SSLContext> certificates;
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final AtomicInteger connections = new AtomicInteger();
+    private final boolean implicitTls;
     private volatile SMTPServer server;
 
     private volatile Stage failAt;
@@ -61,7 +62,8 @@ final class TestSmtpServer {
     private volatile String authMechanism;
     private volatile Duration delayAfterData = Duration.ZERO;
 
-    TestSmtpServer(java.util.Map<Certificate, Path> keyStores, String password) throws Exception {
+    TestSmtpServer(java.util.Map<Certificate, Path> keyStores, String password, boolean implicitTls) throws Exception {
+        this.implicitTls = implicitTls;
         this.certificates = new java.util.EnumMap<>(Certificate.class);
         for (var entry : keyStores.entrySet()) {
             certificates.put(entry.getKey(), sslContext(entry.getValue(), password));
@@ -142,13 +144,16 @@ final class TestSmtpServer {
     }
 
     private void start() {
-        SMTPServer s = SMTPServer.port(port)
+        SMTPServer.Builder builder = SMTPServer.port(port)
                 .bindAddress(InetAddress.getLoopbackAddress())
                 .hostName("localhost")
-                .enableTLS()
-                .requireTLS()
-                .requireAuth()
-                .startTlsSocketFactory(this::startTls)
+                .requireAuth();
+        if (implicitTls) {
+            builder.serverSocketFactory(certificates.get(certificate));
+        } else {
+            builder.enableTLS().requireTLS().startTlsSocketFactory(this::startTls);
+        }
+        SMTPServer s = builder
                 .authenticationHandlerFactory(authentication())
                 .sessionHandler(new Greeting())
                 .messageHandlerFactory(Handler::new)

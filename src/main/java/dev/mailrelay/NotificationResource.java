@@ -26,14 +26,19 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.type.LogicalType;
 
-import io.quarkus.logging.Log;
-import io.smallrye.mutiny.Uni;
 
+import dev.mailrelay.RelayException.InFlight;
 import dev.mailrelay.RelayException.InvalidNotification;
 import dev.mailrelay.RelayException.PayloadTooLarge;
 import dev.mailrelay.RelayException.SenderNotAllowed;
+import dev.mailrelay.idempotency.IdempotencyStore;
+import dev.mailrelay.idempotency.IdempotencyStore.Claim;
 
-/** POST /v1/notifications/email: verify, parse, check the sender, send; in that order, before any byte goes out. */
+/**
+ * POST /v1/notifications/email: verify, parse, check the sender, claim the webhook-id, send; every
+ * check runs before any byte goes out. Blocking on purpose: a Lambda instance serves one request
+ * at a time, and the SMTP conversation is bounded by the request's deadline.
+ */
 @Path("/v1/notifications/email")
 public class NotificationResource {
 
@@ -47,11 +52,15 @@ public class NotificationResource {
     private final ObjectReader reader;
     private final int maxBodyBytes;
     private final Set<String> allowedFrom;
+    private final IdempotencyStore store;
+    private final Deadline deadlines;
 
     NotificationResource(SignatureVerifier verifier, SmtpSender sender, Validator validator, ObjectMapper mapper,
-            RelayConfig config) {
+            RelayConfig config, IdempotencyStore store, Deadline deadline) {
         this.verifier = verifier;
         this.sender = sender;
+        this.store = store;
+        this.deadlines = deadline;
         this.validator = validator;
         this.reader = strict(mapper).readerFor(Notification.class);
         this.maxBodyBytes = config.maxBodyBytes();
@@ -75,25 +84,44 @@ public class NotificationResource {
     @POST
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
-    public Uni<Sent> send(byte[] body, HttpHeaders headers) {
-        String id = headers.getHeaderString("webhook-id");
+    public Sent send(byte[] body, HttpHeaders headers) {
+        long started = System.nanoTime();
+        Instant now = Instant.now();
+        Instant deadline = deadlines.of(now);
         if (body.length > maxBodyBytes) {
             throw new PayloadTooLarge("the body is " + body.length + " bytes; the limit is " + maxBodyBytes);
         }
+        String id = headers.getHeaderString("webhook-id");
         // getHeaderString re-joins a value the HTTP layer split at its commas ("v1,<base64>").
         verifier.verify(id, headers.getHeaderString("webhook-timestamp"), headers.getHeaderString("webhook-signature"),
-                body, Instant.now());
+                body, now);
         Notification n = parse(body);
         Address to = Address.parse(n.to(), false).orElseThrow();
         Address from = Address.parse(n.from(), true).orElseThrow();
         if (!isAllowed(from)) {
             throw new SenderNotAllowed("from " + from.addrSpec() + " is not in RELAY_ALLOWED_FROM");
         }
-        long started = System.nanoTime();
-        String messageId = "<" + id.replace("=", "") + "@" + from.domain() + ">";
-        return sender.send(n, from, to, messageId)
-                .onItemOrFailure().invoke((sent, failure) -> log(n, to, id, started, failure))
-                .map(sent -> new Sent("sent", sent));
+        Claim claim = store.claim(id, deadline.plusSeconds(1));
+        if (claim.state() == IdempotencyStore.State.DELIVERED) {
+            DeliveryLog.duplicate(n, to, id, started);
+            return new Sent("duplicate", claim.messageId());
+        }
+        if (claim.state() == IdempotencyStore.State.IN_FLIGHT) {
+            throw new InFlight("webhook-id " + id + " is being delivered by another invocation right now");
+        }
+        String messageId = "<" + id + "@" + from.domain() + ">";
+        SmtpSender.Delivery delivery;
+        try {
+            delivery = sender.send(n, from, to, messageId, deadline);
+        } catch (RuntimeException e) {
+            // Any failure frees the id, an uncertain one included: Auth0's retry may send again (SPEC §4).
+            store.release(id);
+            DeliveryLog.failed(n, to, id, started, e);
+            throw e;
+        }
+        store.delivered(id, delivery.messageId());
+        DeliveryLog.sent(n, to, id, started, delivery);
+        return new Sent("sent", delivery.messageId());
     }
 
     private Notification parse(byte[] body) {
@@ -131,19 +159,5 @@ public class NotificationResource {
             return sender.account().map(a -> a.addrSpec().equalsIgnoreCase(address)).orElse(false);
         }
         return allowedFrom.contains(address) || allowedFrom.contains("@" + from.domain());
-    }
-
-    private static void log(Notification n, Address to, String id, long started, Throwable failure) {
-        long ms = (System.nanoTime() - started) / 1_000_000;
-        if (failure == null) {
-            Log.infof("sent %s tenant=%s to=***@%s id=%s in %d ms", n.messageType(), n.tenant(), to.domain(), id, ms);
-        } else if (failure instanceof RelayException e) {
-            var reply = e.reply();
-            Log.warnf("failed %s tenant=%s to=***@%s id=%s status=%d smtp=%s \"%s\" in %d ms", n.messageType(), n.tenant(),
-                    to.domain(), id, e.status(), reply == null ? "-" : reply.code(), reply == null ? e.getMessage() : reply.text(), ms);
-        } else {
-            Log.errorf("failed %s tenant=%s to=***@%s id=%s unexpectedly (%s) in %d ms", n.messageType(), n.tenant(),
-                    to.domain(), id, failure.getClass().getName(), ms);
-        }
     }
 }

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 import io.quarkus.logging.Log;
 
+import dev.mailrelay.RelayException.SmtpFailure;
+
 /** The one place that turns failures into RFC 9457 problem+json; never a class name or stack trace. */
 public class ProblemMapper {
 
@@ -21,14 +23,16 @@ public class ProblemMapper {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Problem(String type, String title, int status, String detail, boolean retryable,
             @JsonProperty("smtp_code") Integer smtpCode,
-            @JsonProperty("smtp_enhanced_status") String smtpEnhancedStatus) {
+            @JsonProperty("smtp_enhanced_status") String smtpEnhancedStatus,
+            Integer attempts) {
     }
 
     @ServerExceptionMapper
     public Response relay(RelayException e) {
-        RelayException.SmtpReply reply = e.reply();
+        RelayException.SmtpReply reply = e instanceof SmtpFailure f ? f.reply() : null;
+        Integer attempts = e instanceof SmtpFailure f ? f.attempts() : null;
         Problem problem = new Problem(TYPE_PREFIX + e.slug(), title(e.slug()), e.status(), e.getMessage(), e.retryable(),
-                reply == null ? null : reply.code(), reply == null ? null : reply.enhancedStatus());
+                reply == null ? null : reply.code(), reply == null ? null : reply.enhancedStatus(), attempts);
         Response.ResponseBuilder response = Response.status(e.status()).type(PROBLEM_JSON).entity(problem);
         if (e.status() == 503) {
             response.header("Retry-After", RETRY_AFTER_SECONDS);
@@ -42,7 +46,7 @@ public class ProblemMapper {
         int status = e.getResponse().getStatus();
         String reason = Response.Status.fromStatusCode(status) == null ? "HTTP error" : Response.Status.fromStatusCode(status).getReasonPhrase();
         Problem problem = new Problem("about:blank", reason, status, reason + ": this relay serves POST /v1/notifications/email",
-                status >= 500, null, null);
+                status >= 500, null, null, null);
         return Response.status(status).type(PROBLEM_JSON).entity(problem).build();
     }
 
@@ -50,7 +54,7 @@ public class ProblemMapper {
     public Response unexpected(Throwable e) {
         Log.errorf("unexpected failure: %s", e.getClass().getName());
         Problem problem = new Problem(TYPE_PREFIX + "unexpected", "Unexpected relay error", 500,
-                "the relay failed unexpectedly; Auth0 will retry", true, null, null);
+                "the relay failed unexpectedly; Auth0 will retry", true, null, null, null);
         return Response.status(500).type(PROBLEM_JSON).entity(problem).build();
     }
 

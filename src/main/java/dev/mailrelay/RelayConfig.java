@@ -4,11 +4,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
-/** The relay's own settings; each key is also read from the environment (relay.secret = RELAY_SECRET). */
+/** The relay's own settings; each key is also read from the environment (relay.time-budget = RELAY_TIME_BUDGET). */
 @ConfigMapping(prefix = "relay")
 public interface RelayConfig {
 
@@ -22,9 +23,62 @@ public interface RelayConfig {
     @WithDefault("262144")
     int maxBodyBytes();
 
-    /** Longest a whole SMTP send may take before the relay answers 504; stays inside the 12 s answer budget. */
+    /** Longest all SMTP work for one request may take (attempts, backoff, fallback); the answer then is 504. */
     @WithDefault("10s")
-    Duration sendTimeout();
+    Duration timeBudget();
+
+    /** Kept back from the Lambda invocation's deadline, so the relay still answers when the function timeout is short. */
+    @WithDefault("500ms")
+    Duration deadlineMargin();
+
+    Idempotency idempotency();
+
+    Retry retry();
+
+    Breaker breaker();
+
+    /** Which webhook-ids were delivered, so a retried notification is not sent twice. */
+    interface Idempotency {
+        /** DynamoDB table name; unset keeps the records in memory (one Lambda instance only). */
+        Optional<String> table();
+
+        /** DynamoDB endpoint override, for DynamoDB Local; unset uses the region's endpoint. */
+        Optional<java.net.URI> endpoint();
+
+        /** How long a delivered id is remembered; at least 1 h, since Auth0 retries within minutes. */
+        @WithDefault("24h")
+        Duration ttl();
+
+        /** Most ids the in-memory store holds; the oldest expire first. */
+        @WithDefault("100000")
+        int maxEntries();
+    }
+
+    /** In-process retries of failures before the message data was sent. */
+    interface Retry {
+        /** Attempts per SMTP server for one notification, the first included. */
+        @WithDefault("3")
+        int maxAttempts();
+
+        /** Pause before a retry. */
+        @WithDefault("200ms")
+        Duration delay();
+
+        /** Random spread added to or taken from the pause, so retries of many instances do not align. */
+        @WithDefault("100ms")
+        Duration jitter();
+    }
+
+    /** Per-instance circuit breaker in front of each SMTP server. */
+    interface Breaker {
+        /** Transient failures in a row (rolling window) that open the circuit. */
+        @WithDefault("5")
+        int failures();
+
+        /** How long an open circuit answers 503 at once before it lets one probe through. */
+        @WithDefault("30s")
+        Duration delay();
+    }
 
     /** The SMTP account the relay sends through (SMTP_* variables). */
     @ConfigMapping(prefix = "smtp")
@@ -50,9 +104,38 @@ public interface RelayConfig {
         /** PEM file of extra certificates to trust, on top of the JVM's public CAs. */
         Optional<Path> caFile();
 
-        /** Longest a TCP connect to the SMTP server may take. */
-        @WithDefault("5s")
+        /** Longest a TCP connect may take. */
+        @WithDefault("3s")
         Duration connectTimeout();
+
+        /** Longest a TLS handshake (implicit or after STARTTLS) may take. */
+        @WithDefault("3s")
+        Duration tlsTimeout();
+
+        /** Longest the server may stay silent: greeting, EHLO, AUTH, each command, and the reply to the final ".". */
+        @WithDefault("5s")
+        Duration commandTimeout();
+
+        /** A second SMTP server, used only when the first fails before any message data was sent. */
+        Fallback fallback();
+    }
+
+    /** SMTP_FALLBACK_* variables; unset port and TLS mode default as for the primary server. */
+    interface Fallback {
+        /** Fallback SMTP host; unset means no fallback. */
+        Optional<String> host();
+
+        /** Fallback SMTP port (default 587). */
+        OptionalInt port();
+
+        /** Fallback account name. */
+        Optional<String> username();
+
+        /** Fallback account password. */
+        Optional<String> password();
+
+        /** Fallback TLS mode (default starttls). */
+        Optional<TlsMode> tls();
     }
 
     /** SMTP_TLS values. */

@@ -9,13 +9,18 @@ import io.quarkus.logging.Log;
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
 
+import dev.mailrelay.idempotency.IdempotencyStore;
+
 /**
  * Fails start-up in production when a setting without a safe default is missing, naming every
  * one, so a misconfigured Lambda fails its init instead of dropping mail at the first request.
+ * Taking the sender and the store as parameters builds their clients during init, which a
+ * SnapStart snapshot keeps, instead of on the first request.
  */
 public class StartupCheck {
 
-    void onStart(@Observes StartupEvent event, RelayConfig relay, RelayConfig.Smtp smtp, SignatureVerifier verifier) {
+    void onStart(@Observes StartupEvent event, RelayConfig relay, RelayConfig.Smtp smtp, SignatureVerifier verifier,
+            SmtpSender sender, IdempotencyStore store) {
         List<String> missing = new ArrayList<>();
         if (!verifier.hasSecrets()) {
             missing.add("RELAY_SECRET");

@@ -35,7 +35,7 @@ class ActionEndToEndTest {
                 "welcome_email", "verification_code", "mfa_oob_code", "enrollment_email", "blocked_account",
                 "stolen_credentials", "try_provider_configuration_email", "organization_invitation");
         for (String type : types) {
-            assertThat(runAction(type)).as(type).isEqualTo(Map.of("outcome", "delivered"));
+            assertThat(runAction(type, "e2e-all-types@example.org")).as(type).isEqualTo(Map.of("outcome", "delivered"));
         }
         assertThat(smtp.received()).hasSize(types.size());
     }
@@ -43,7 +43,7 @@ class ActionEndToEndTest {
     @Test
     void dropsWhenTheRecipientIsUnknown() throws Exception {
         smtp.failAt(Stage.RCPT, 550, "5.1.1 user unknown");
-        Map<String, String> result = runAction("verify_email");
+        Map<String, String> result = runAction("verify_email", "e2e-unknown@example.org");
         assertThat(result).containsEntry("outcome", "drop");
         assertThat(result.get("reason")).startsWith("auth0-mail-relay answered 422: the SMTP server answered 550 5.1.1");
         assertThat(smtp.received()).isEmpty();
@@ -52,15 +52,16 @@ class ActionEndToEndTest {
     @Test
     void retriesWhenTheServerIsBusy() throws Exception {
         smtp.failAt(Stage.GREETING, 421, "4.3.2 try again later");
-        Map<String, String> result = runAction("reset_email");
+        Map<String, String> result = runAction("reset_email", "e2e-busy@example.org");
         assertThat(result).containsEntry("outcome", "retry");
         assertThat(result.get("reason")).startsWith("auth0-mail-relay answered 503: the SMTP server answered 421");
         assertThat(smtp.received()).isEmpty();
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, String> runAction(String messageType) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder("node", "actions/try-local.js", messageType, "--json");
+    /** Each test its own recipient: the real Action's webhook-ids depend on the content only. */
+    private static Map<String, String> runAction(String messageType, String to) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("node", "actions/try-local.js", messageType, "--to", to, "--json");
         pb.environment().put("RELAY_URL", "http://localhost:" + RestAssured.port + Relay.PATH);
         pb.environment().put("RELAY_SECRET", SmtpServerResource.SECRET);
         pb.redirectErrorStream(true);

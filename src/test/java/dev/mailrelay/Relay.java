@@ -76,8 +76,16 @@ final class Relay {
         return post(body, SmtpServerResource.SECRET, Instant.now().getEpochSecond());
     }
 
+    /** Each call gets its own webhook-id, so tests never meet another test's idempotency record. */
     static ValidatableResponse post(byte[] body, String secret, long timestamp) {
-        String id = idFor(body);
+        return post(body, secret, timestamp, uniqueId());
+    }
+
+    static String uniqueId() {
+        return "msg_test_" + java.util.UUID.randomUUID();
+    }
+
+    static ValidatableResponse post(byte[] body, String secret, long timestamp, String id) {
         return given().contentType("application/json")
                 .header("webhook-id", id)
                 .header("webhook-timestamp", String.valueOf(timestamp))

@@ -5,18 +5,22 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 
-import java.time.Duration;
-
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.ValidatableResponse;
 
+import dev.mailrelay.TestSmtpServer.Kind;
 import dev.mailrelay.TestSmtpServer.Stage;
 
-/** Each SMTP fault class, as the server really answers it, maps to its status and smtp_code. */
+/**
+ * Each SMTP fault, as a real server commits it: the status, the exact number of attempts
+ * (in-process retries only before the message data went out) and what the server received.
+ */
 @QuarkusTest
 @QuarkusTestResource(SmtpServerResource.class)
 class SmtpFaultTest {
@@ -32,71 +36,70 @@ class SmtpFaultTest {
         return Relay.post(Relay.notification()).contentType("application/problem+json");
     }
 
-    @Test
-    void retriesWhenTheServerAnswers421AtGreeting() {
-        smtp.failAt(Stage.GREETING, 421, "4.3.2 Service not available, closing channel");
-        send().statusCode(503).header("Retry-After", "30")
-                .body("retryable", equalTo(true)).body("smtp_code", equalTo(421));
+    @ParameterizedTest(name = "{2} at {1} -> {3}, {4} attempt(s)")
+    @CsvSource({
+            // the retries before data: a busy server, a full mailbox, a greylisting recipient
+            "GREETING, 421, 4.3.2 Service not available, 503, 3",
+            "MAIL,     451, 4.3.0 Local error in processing, 503, 3",
+            "RCPT,     451, 4.7.1 Greylisted; try again later, 503, 3",
+            "RCPT,     452, 4.5.3 Too many recipients, 503, 3",
+            // permanent: one attempt, dropped
+            "MAIL,     553, 5.7.1 Sender address rejected, 422, 1",
+            "RCPT,     550, 5.1.1 User unknown, 422, 1",
+            // after the final ".": answered, so not delivered, but never sent again in-process
+            "DATA,     452, 4.3.1 Insufficient system storage, 503, 1",
+            "DATA,     554, 5.6.0 Message content rejected, 422, 1" })
+    void answersWhatTheServerReplied(Stage stage, int code, String text, int status, int attempts) {
+        smtp.failAt(stage, code, text);
+        send().statusCode(status)
+                .body("retryable", equalTo(status >= 500))
+                .body("smtp_code", equalTo(code))
+                .body("smtp_enhanced_status", equalTo(text.substring(0, 5)))
+                .body("attempts", equalTo(attempts));
+        assertThat(smtp.connections()).isEqualTo(attempts);
         assertThat(smtp.received()).isEmpty();
+        if (status == 503) {
+            send().header("Retry-After", "30");
+        }
     }
 
     @Test
-    void retriesWhenTheRecipientIsTemporarilyRefused() {
-        smtp.failAt(Stage.RCPT, 451, "4.3.0 Mailbox temporarily unavailable");
-        send().statusCode(503).body("retryable", equalTo(true))
-                .body("smtp_code", equalTo(451)).body("smtp_enhanced_status", equalTo("4.3.0"));
-        assertThat(smtp.received()).isEmpty();
-    }
-
-    @Test
-    void dropsWhenTheRecipientIsUnknown() {
-        smtp.failAt(Stage.RCPT, 550, "5.1.1 <jane.doe@example.org>: user unknown");
-        send().statusCode(422).body("retryable", equalTo(false))
-                .body("smtp_code", equalTo(550)).body("smtp_enhanced_status", equalTo("5.1.1"))
-                .body("detail", containsString("550 5.1.1"));
-        assertThat(smtp.received()).isEmpty();
-    }
-
-    @Test
-    void dropsWhenTheSenderIsRefused() {
-        smtp.failAt(Stage.MAIL, 553, "5.7.1 Sender address rejected");
-        send().statusCode(422).body("smtp_code", equalTo(553)).body("smtp_enhanced_status", equalTo("5.7.1"));
-        assertThat(smtp.received()).isEmpty();
-    }
-
-    @Test
-    void retriesWhenTheServerIsOutOfStorageAfterData() {
-        smtp.failAt(Stage.DATA, 452, "4.3.1 Insufficient system storage");
-        send().statusCode(503).body("smtp_code", equalTo(452)).body("smtp_enhanced_status", equalTo("4.3.1"));
-        assertThat(smtp.received()).isEmpty();
-    }
-
-    @Test
-    void dropsWhenTheMessageIsRejectedAfterData() {
-        smtp.failAt(Stage.DATA, 554, "5.6.0 Message content rejected");
-        send().statusCode(422).body("smtp_code", equalTo(554)).body("smtp_enhanced_status", equalTo("5.6.0"));
-        assertThat(smtp.received()).isEmpty();
-    }
-
-    @Test
-    void retriesWithBadGatewayWhenAuthenticationFails() {
+    void retriesWithBadGatewayAndOneAttemptWhenAuthenticationFails() {
         smtp.rejectLogin();
         send().statusCode(502).body("retryable", equalTo(true)).body("smtp_code", equalTo(535))
-                .body("detail", containsString("SMTP_USERNAME and SMTP_PASSWORD"));
+                .body("attempts", equalTo(1)).body("detail", containsString("SMTP_USERNAME and SMTP_PASSWORD"));
         assertThat(smtp.received()).isEmpty();
+    }
+
+    @Test
+    void deliversOnceWhenTheServerFailsTwiceBeforeData() {
+        smtp.failFirst(2, Stage.GREETING, 421, "4.3.2 busy");
+        Relay.post(Relay.notification()).statusCode(200).body("status", equalTo("sent"));
+        assertThat(smtp.connections()).isEqualTo(3);
+        assertThat(smtp.received()).hasSize(1);
+    }
+
+    @Test
+    void givesUpAfterThreeAttemptsAndLeavesTheRetryToAuth0() {
+        smtp.failFirst(3, Stage.RCPT, 451, "4.7.1 Greylisted");
+        send().statusCode(503).body("attempts", equalTo(3));
+        assertThat(smtp.received()).isEmpty();
+        Relay.post(Relay.notification()).statusCode(200);
+        assertThat(smtp.received()).hasSize(1);
     }
 
     @Test
     void retriesWhenTheConnectionIsRefused() {
         smtp.refuseConnections();
         send().statusCode(503).body("retryable", equalTo(true)).body("smtp_code", nullValue())
-                .body("detail", containsString("cannot connect"));
+                .body("attempts", equalTo(3)).body("detail", containsString("cannot connect"));
     }
 
     @Test
     void retriesWhenTheServerCertificateIsNotTrusted() {
         smtp.present(TestSmtpServer.Certificate.UNTRUSTED);
-        send().statusCode(503).body("retryable", equalTo(true)).body("detail", containsString("TLS"));
+        send().statusCode(503).body("retryable", equalTo(true)).body("detail", containsString("TLS"))
+                .body("attempts", equalTo(3));
         assertThat(smtp.received()).isEmpty();
     }
 
@@ -107,9 +110,14 @@ class SmtpFaultTest {
         assertThat(smtp.received()).isEmpty();
     }
 
-    @Test
-    void answersGatewayTimeoutWhenTheServerIsSlowAfterData() {
-        smtp.delayAfterData(Duration.ofSeconds(5));
-        send().statusCode(504).body("retryable", equalTo(true)).body("detail", containsString("3000 ms"));
+    @ParameterizedTest(name = "{1} at {0}")
+    @CsvSource({ "GREETING, CLOSE", "GREETING, SILENCE", "DATA, RESET", "DATA, CLOSE", "DATA, SILENCE" })
+    void answersUncertainWithoutResendingWhenTheConversationBreaksOff(Stage stage, Kind kind) {
+        smtp.breakAt(stage, kind);
+        send().statusCode(504).body("retryable", equalTo(true)).body("attempts", equalTo(1))
+                .body("detail", containsString("may or may not have been accepted"));
+        assertThat(smtp.connections()).isEqualTo(1);
+        assertThat(smtp.dataCommands()).isLessThanOrEqualTo(1);
+        assertThat(smtp.received()).isEmpty();
     }
 }

@@ -46,16 +46,21 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
             // verification can then refuse the wrong one.
             Path ca = dir.resolve("smtp-ca.pem");
             java.nio.file.Files.writeString(ca, java.nio.file.Files.readString(pem(trusted)) + java.nio.file.Files.readString(pem(wrongHost)));
-            return Map.of(
-                    "smtp.host", "localhost",
-                    "smtp.port", String.valueOf(server.port()),
-                    "smtp.username", TestSmtpServer.USERNAME,
-                    "smtp.password", TestSmtpServer.PASSWORD,
-                    "smtp.tls", tls,
-                    "smtp.ca-file", ca.toAbsolutePath().toString(),
-                    "relay.secret", SECRET + "," + OLD_SECRET,
-                    "relay.allowed-from", "noreply@mail.example.com,@notify.example.com",
-                    "relay.send-timeout", "3s");
+            return Map.ofEntries(
+                    Map.entry("smtp.host", "localhost"),
+                    Map.entry("smtp.port", String.valueOf(server.port())),
+                    Map.entry("smtp.username", TestSmtpServer.USERNAME),
+                    Map.entry("smtp.password", TestSmtpServer.PASSWORD),
+                    Map.entry("smtp.tls", tls),
+                    Map.entry("smtp.ca-file", ca.toAbsolutePath().toString()),
+                    Map.entry("smtp.command-timeout", "2s"),
+                    Map.entry("relay.secret", SECRET + "," + OLD_SECRET),
+                    Map.entry("relay.allowed-from", "noreply@mail.example.com,@notify.example.com"),
+                    Map.entry("relay.time-budget", "4s"),
+                    Map.entry("relay.retry.delay", "50ms"),
+                    Map.entry("relay.retry.jitter", "20ms"),
+                    // The breaker has its own test; elsewhere one test's faults must not open it for the next.
+                    Map.entry("relay.breaker.failures", "1000"));
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the test SMTP server", e);
         }

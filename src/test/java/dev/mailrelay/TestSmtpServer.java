@@ -54,13 +54,18 @@ final class TestSmtpServer {
     private final boolean implicitTls;
     private volatile SMTPServer server;
 
-    private volatile Stage failAt;
-    private volatile int failCode;
-    private volatile String failText;
-    private volatile boolean rejectLogin;
+    private volatile Fault fault;
+    private final AtomicInteger faultsLeft = new AtomicInteger();
+    private final AtomicInteger loginsLeftToReject = new AtomicInteger();
     private volatile Certificate certificate = Certificate.TRUSTED;
     private volatile String authMechanism;
-    private volatile Duration delayAfterData = Duration.ZERO;
+    private final AtomicInteger dataCommands = new AtomicInteger();
+
+    /** What goes wrong at a stage: a reply code, a closed socket, a TCP reset, or silence. */
+    enum Kind { REPLY, CLOSE, RESET, SILENCE }
+
+    private record Fault(Stage stage, Kind kind, int code, String text, Duration silence) {
+    }
 
     TestSmtpServer(java.util.Map<Certificate, Path> keyStores, String password, boolean implicitTls) throws Exception {
         this.implicitTls = implicitTls;
@@ -88,26 +93,51 @@ final class TestSmtpServer {
 
     /** Back to a well-behaved server with an empty mailbox. */
     void reset() {
-        failAt = null;
-        rejectLogin = false;
+        fault = null;
+        loginsLeftToReject.set(0);
         certificate = Certificate.TRUSTED;
-        delayAfterData = Duration.ZERO;
         received.clear();
         connections.set(0);
+        dataCommands.set(0);
         if (server == null || authMechanism != null) {
             authMechanism = null;
             restart();
         }
     }
 
+    /** Every attempt gets this reply at this stage. */
     void failAt(Stage stage, int code, String text) {
-        failAt = stage;
-        failCode = code;
-        failText = text;
+        failFirst(Integer.MAX_VALUE, stage, code, text);
     }
 
+    /** The first {@code attempts} connections get this reply at this stage, later ones succeed. */
+    void failFirst(int attempts, Stage stage, int code, String text) {
+        script(attempts, new Fault(stage, Kind.REPLY, code, text, Duration.ZERO));
+    }
+
+    /**
+     * Every attempt meets this fault (CLOSE, RESET or SILENCE) at this stage. Silence at the
+     * greeting holds subethasmtp's acceptor thread, so it lasts just past the relay's command
+     * timeout (2 s in the tests); silence after DATA lasts until the relay has surely given up.
+     */
+    void breakAt(Stage stage, Kind kind) {
+        Duration silence = stage == Stage.GREETING ? Duration.ofMillis(2500) : Duration.ofSeconds(20);
+        script(Integer.MAX_VALUE, new Fault(stage, kind, 0, null, silence));
+    }
+
+    private void script(int attempts, Fault f) {
+        faultsLeft.set(attempts);
+        fault = f;
+    }
+
+    /** DATA commands the server saw: how many times a message was handed over, whatever came of it. */
+    int dataCommands() {
+        return dataCommands.get();
+    }
+
+
     void rejectLogin() {
-        rejectLogin = true;
+        loginsLeftToReject.set(Integer.MAX_VALUE);
     }
 
     void present(Certificate certificate) {
@@ -127,8 +157,9 @@ final class TestSmtpServer {
         start();
     }
 
+    /** Answers the final "." only after {@code delay}, then accepts the message. */
     void delayAfterData(Duration delay) {
-        delayAfterData = delay;
+        script(Integer.MAX_VALUE, new Fault(Stage.DATA, Kind.SILENCE, 0, null, delay));
     }
 
     /** Stops listening, so connecting is refused; {@link #reset()} listens again. */
@@ -182,7 +213,7 @@ final class TestSmtpServer {
     }
 
     private void login(String username, String password, MessageContext context) throws LoginFailedException {
-        if (rejectLogin || !USERNAME.equals(username) || !PASSWORD.equals(password)) {
+        if (loginsLeftToReject.getAndDecrement() > 0 || !USERNAME.equals(username) || !PASSWORD.equals(password)) {
             throw new LoginFailedException("5.7.8 Authentication credentials invalid");
         }
     }
@@ -191,7 +222,15 @@ final class TestSmtpServer {
         @Override
         public SessionAcceptance accept(Session session) {
             connections.incrementAndGet();
-            return failAt == Stage.GREETING ? SessionAcceptance.failure(failCode, failText) : SessionAcceptance.success();
+            Fault f = take(Stage.GREETING);
+            if (f == null) {
+                return SessionAcceptance.success();
+            }
+            if (f.kind() == Kind.REPLY) {
+                return SessionAcceptance.failure(f.code(), f.text());
+            }
+            breakConnection(session, f);
+            return SessionAcceptance.success();
         }
 
         @Override
@@ -199,30 +238,71 @@ final class TestSmtpServer {
         }
     }
 
+    /** The scripted fault for this stage, if any is left; each use counts as one failed attempt. */
+    private Fault take(Stage stage) {
+        Fault f = fault;
+        if (f == null || f.stage() != stage) {
+            return null;
+        }
+        return faultsLeft.getAndDecrement() > 0 ? f : null;
+    }
+
+    private static void breakConnection(Session session, Fault f) {
+        try {
+            switch (f.kind()) {
+                case SILENCE -> sleep(f.silence());
+                case RESET -> {
+                    session.getSocket().setSoLinger(true, 0);
+                    session.closeSocket();
+                }
+                default -> session.closeSocket();
+            }
+        } catch (IOException e) {
+            // the client is gone already: that is the point
+        }
+    }
+
     private final class Handler implements MessageHandler {
+        private final Session session;
         private String from;
         private final List<String> recipients = new ArrayList<>();
 
         Handler(MessageContext context) {
+            this.session = (Session) context;
         }
 
         @Override
         public void from(String from) throws RejectException {
-            reject(Stage.MAIL);
+            fail(Stage.MAIL);
             this.from = from;
         }
 
         @Override
         public void recipient(String recipient) throws RejectException {
-            reject(Stage.RCPT);
+            fail(Stage.RCPT);
             recipients.add(recipient);
         }
 
         @Override
         public String data(InputStream data) throws RejectException, IOException {
+            dataCommands.incrementAndGet();
+            Fault f = take(Stage.DATA);
+            if (f != null && f.kind() == Kind.RESET) {
+                data.readNBytes(64); // mid-DATA: part of the message is in, the rest never comes
+                breakConnection(session, f);
+                throw new IOException("connection reset mid-DATA by the test");
+            }
             byte[] bytes = data.readAllBytes();
-            sleep(delayAfterData);
-            reject(Stage.DATA);
+            if (f != null && f.kind() == Kind.REPLY) {
+                throw new RejectException(f.code(), f.text());
+            }
+            if (f != null && f.kind() == Kind.CLOSE) {
+                breakConnection(session, f);
+                throw new IOException("connection closed after DATA by the test");
+            }
+            if (f != null) {
+                sleep(f.silence());
+            }
             received.add(new Received(from, List.copyOf(recipients), bytes));
             return null;
         }
@@ -231,10 +311,16 @@ final class TestSmtpServer {
         public void done() {
         }
 
-        private void reject(Stage stage) throws RejectException {
-            if (failAt == stage) {
-                throw new RejectException(failCode, failText);
+        private void fail(Stage stage) throws RejectException {
+            Fault f = take(stage);
+            if (f == null) {
+                return;
             }
+            if (f.kind() == Kind.REPLY) {
+                throw new RejectException(f.code(), f.text());
+            }
+            breakConnection(session, f);
+            throw new RejectException(421, "4.4.2 test fault"); // not seen: the socket is gone or silent long enough
         }
     }
 

@@ -1,0 +1,53 @@
+package dev.mailrelay;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Singleton;
+
+import com.amazonaws.services.lambda.runtime.Context;
+
+/**
+ * When a request must be answered: the time budget (SPEC §4: within 12 s), or earlier when the
+ * Lambda invocation ends sooner, so that a short function timeout still gets a 504 rather than
+ * a killed invocation and a lost answer.
+ */
+@Singleton
+public class Deadline {
+
+    /** Lambda's longest timeout; a "remaining time" beyond it means there is no real deadline (dev, tests). */
+    private static final long MAX_LAMBDA_MILLIS = Duration.ofMinutes(15).toMillis();
+
+    private final Duration budget;
+    private final Duration margin;
+    private final Instance<Context> invocation;
+
+    Deadline(RelayConfig config, Instance<Context> invocation) {
+        this.budget = config.timeBudget();
+        this.margin = config.deadlineMargin();
+        this.invocation = invocation;
+    }
+
+    Instant of(Instant now) {
+        return of(now, remainingMillis());
+    }
+
+    /** The earlier of the budget and the invocation's end less the margin; a remaining time ≤ 0 means none is known. */
+    Instant of(Instant now, long lambdaRemainingMillis) {
+        Instant byBudget = now.plus(budget);
+        if (lambdaRemainingMillis <= 0 || lambdaRemainingMillis > MAX_LAMBDA_MILLIS) {
+            return byBudget;
+        }
+        Instant byLambda = now.plusMillis(lambdaRemainingMillis).minus(margin);
+        return byLambda.isBefore(byBudget) ? byLambda : byBudget;
+    }
+
+    private long remainingMillis() {
+        try {
+            return invocation.isResolvable() ? invocation.get().getRemainingTimeInMillis() : 0;
+        } catch (RuntimeException noInvocation) {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.mailrelay;
+
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.security.GeneralSecurityException;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import javax.net.ssl.SSLHandshakeException;
+
+import io.vertx.ext.mail.SMTPException;
+
+import dev.mailrelay.RelayException.SmtpAuthFailed;
+import dev.mailrelay.RelayException.SmtpFailure;
+import dev.mailrelay.RelayException.SmtpFailure.Phase;
+import dev.mailrelay.RelayException.SmtpRejected;
+import dev.mailrelay.RelayException.SmtpReply;
+import dev.mailrelay.RelayException.SmtpTimeout;
+import dev.mailrelay.RelayException.SmtpUnavailable;
+
+/**
+ * Classifies what the mail client failed with, by what the SMTP server actually answered and
+ * how far the conversation got: 5yz is permanent (except authentication), 4yz and network or
+ * TLS trouble are transient; a broken-off conversation without an answer is uncertain.
+ */
+final class SmtpErrors {
+
+    /** 530 authentication required, 534 mechanism too weak, 535 credentials invalid, 538 encryption required. */
+    private static final Set<Integer> AUTH_CODES = Set.of(530, 534, 535, 538);
+    private static final Pattern ENHANCED = Pattern.compile("\\b([245]\\.\\d{1,3}\\.\\d{1,3})\\b");
+    /** The Vert.x mail client's message for a reply to the final "." (SMTPSendMail); all others precede the data. */
+    private static final String AFTER_DATA = "sending data failed";
+
+    private SmtpErrors() {
+    }
+
+    static SmtpFailure classify(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SmtpFailure known) {
+                return known;
+            }
+            if (t instanceof SMTPException smtp) {
+                return fromReply(smtp);
+            }
+            if (t instanceof UnknownHostException) {
+                return new SmtpUnavailable("the SMTP host does not resolve", null, Phase.BEFORE_DATA);
+            }
+            if (t instanceof ConnectException) {
+                return new SmtpUnavailable("cannot connect to the SMTP server (connection refused or unreachable)", null,
+                        Phase.BEFORE_DATA);
+            }
+            // Only the handshake: a TLS error later (a reset mid-DATA, say) says nothing of how far the data got.
+            if (t instanceof SSLHandshakeException || t instanceof GeneralSecurityException) {
+                return new SmtpUnavailable("TLS with the SMTP server failed (certificate not trusted, host name mismatch "
+                        + "or handshake error): " + Address.redact(t.getMessage()), null, Phase.BEFORE_DATA);
+            }
+        }
+        String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : Address.redact(failure.getMessage());
+        if (message.contains("STARTTLS required") || message.contains("no allowed AUTH methods")) {
+            return new SmtpUnavailable("the SMTP server does not offer what SMTP_TLS requires: " + message, null, Phase.BEFORE_DATA);
+        }
+        return new SmtpTimeout("the SMTP conversation broke off without an answer (" + message
+                + "); the message may or may not have been accepted");
+    }
+
+    private static SmtpFailure fromReply(SMTPException smtp) {
+        SmtpReply reply = new SmtpReply(smtp.getReplyCode(), enhancedStatus(smtp), Address.redact(smtp.getReplyMessage()));
+        Phase phase = smtp.getMessage() != null && smtp.getMessage().startsWith(AFTER_DATA) ? Phase.REFUSED_AFTER_DATA
+                : Phase.BEFORE_DATA;
+        String said = "the SMTP server answered " + reply.code() + (reply.enhancedStatus() == null ? "" : " " + reply.enhancedStatus());
+        if (AUTH_CODES.contains(reply.code())) {
+            return new SmtpAuthFailed(said + ": check SMTP_USERNAME and SMTP_PASSWORD", reply);
+        }
+        return smtp.isPermanent() ? new SmtpRejected(said + ": the message was refused", reply, phase)
+                : new SmtpUnavailable(said + ": try again later", reply, phase);
+    }
+
+    private static String enhancedStatus(SMTPException e) {
+        String text = e.getReplyMessage();
+        Matcher m = text == null ? null : ENHANCED.matcher(text);
+        return m != null && m.find() ? m.group(1) : null;
+    }
+}

@@ -1,0 +1,25 @@
+package dev.mailrelay.idempotency;
+
+import java.time.Clock;
+
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+
+import io.quarkus.logging.Log;
+
+import dev.mailrelay.RelayConfig;
+
+/** RELAY_IDEMPOTENCY_TABLE chooses the store: DynamoDB when set, memory otherwise. */
+public class IdempotencyStoreProducer {
+
+    @Produces
+    @Singleton
+    IdempotencyStore store(RelayConfig config) {
+        RelayConfig.Idempotency settings = config.idempotency();
+        if (settings.table().isPresent()) {
+            Log.infof("idempotency records in DynamoDB table %s, kept %s", settings.table().get(), settings.ttl());
+            return DynamoDbIdempotencyStore.create(settings.table().get(), settings.ttl(), settings.endpoint());
+        }
+        return new InMemoryIdempotencyStore(settings.ttl(), settings.maxEntries(), Clock.systemUTC());
+    }
+}

@@ -34,7 +34,9 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         try {
-            Path dir = java.nio.file.Files.createDirectories(Path.of("target", "test-certs", tls).toAbsolutePath());
+            // Its own folder: several profiles may start this resource side by side.
+            Path dir = java.nio.file.Files.createTempDirectory(
+                    java.nio.file.Files.createDirectories(Path.of("target", "test-certs").toAbsolutePath()), tls + "-");
             CertificateGenerator generator = new CertificateGenerator(dir, true);
             List<CertificateFiles> trusted = generator.generate(request("smtp-trusted", "localhost"));
             List<CertificateFiles> untrusted = generator.generate(request("smtp-untrusted", "localhost"));

@@ -178,6 +178,7 @@ public class SmtpSender {
                     .whenException(t -> t instanceof SmtpUnavailable u && u.safeToRetry())
                     .done()
                 .withCircuitBreaker()
+                    .name("smtp-" + name)
                     .requestVolumeThreshold(relay.breaker().failures())
                     .failureRatio(1.0)
                     .successThreshold(1)

@@ -13,6 +13,12 @@ import io.quarkus.test.junit.TestProfile;
 class DynamoDbIdempotencyTest extends IdempotencyContract {
 
     public static class WithTable implements QuarkusTestProfile {
+        /** The SMTP server this profile starts replaces the one every other test shares. */
+        @Override
+        public boolean disableGlobalTestResources() {
+            return true;
+        }
+
         @Override
         public List<TestResourceEntry> testResources() {
             return List.of(new TestResourceEntry(SmtpServerResource.class, Map.of(), true),

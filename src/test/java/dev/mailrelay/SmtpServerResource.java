@@ -25,29 +25,30 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
 
     private TestSmtpServer server;
     private String tls = "starttls";
+    private boolean fallback;
+
+    /** Marks the test field that receives the fallback server, when a profile starts one. */
+    @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
+    @java.lang.annotation.Target(java.lang.annotation.ElementType.FIELD)
+    public @interface Fallback {
+    }
 
     @Override
     public void init(Map<String, String> initArgs) {
         tls = initArgs.getOrDefault("tls", "starttls");
+        fallback = Boolean.parseBoolean(initArgs.getOrDefault("fallback", "false"));
     }
 
     @Override
     public Map<String, String> start() {
         try {
-            // Its own folder: several profiles may start this resource side by side.
-            Path dir = java.nio.file.Files.createTempDirectory(
-                    java.nio.file.Files.createDirectories(Path.of("target", "test-certs").toAbsolutePath()), tls + "-");
-            CertificateGenerator generator = new CertificateGenerator(dir, true);
-            List<CertificateFiles> trusted = generator.generate(request("smtp-trusted", "localhost"));
-            List<CertificateFiles> untrusted = generator.generate(request("smtp-untrusted", "localhost"));
-            List<CertificateFiles> wrongHost = generator.generate(request("smtp-wrong-host", "mail.other.example"));
-            server = new TestSmtpServer(Map.of(TestSmtpServer.Certificate.TRUSTED, p12(trusted),
-                    TestSmtpServer.Certificate.UNTRUSTED, p12(untrusted),
-                    TestSmtpServer.Certificate.WRONG_HOST, p12(wrongHost)), STORE_PASSWORD, tls.equals("implicit"));
-            // The relay trusts both the localhost and the other-host certificate: only host name
-            // verification can then refuse the wrong one.
-            Path ca = dir.resolve("smtp-ca.pem");
-            java.nio.file.Files.writeString(ca, java.nio.file.Files.readString(pem(trusted)) + java.nio.file.Files.readString(pem(wrongHost)));
+            Certificates certs = certificates();
+            server = new TestSmtpServer(certs.keyStores(), STORE_PASSWORD, tls.equals("implicit"));
+            Path ca = certs.ca();
+            if (fallback) {
+                return Map.of("smtp.fallback.host", "localhost", "smtp.fallback.port", String.valueOf(server.port()),
+                        "smtp.fallback.username", TestSmtpServer.USERNAME, "smtp.fallback.password", TestSmtpServer.PASSWORD);
+            }
             return Map.ofEntries(
                     Map.entry("smtp.host", "localhost"),
                     Map.entry("smtp.port", String.valueOf(server.port())),
@@ -68,6 +69,30 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
         }
     }
 
+    /** Key stores per certificate kind, and the PEM file the relay trusts (SMTP_CA_FILE). */
+    record Certificates(Map<TestSmtpServer.Certificate, Path> keyStores, Path ca) {
+    }
+
+    private static Certificates certificates;
+
+    /** Made once per test run and shared by every server, so a fallback is trusted like the primary. */
+    static synchronized Certificates certificates() throws Exception {
+        if (certificates == null) {
+            Path dir = java.nio.file.Files.createDirectories(Path.of("target", "test-certs").toAbsolutePath());
+            CertificateGenerator generator = new CertificateGenerator(dir, true);
+            List<CertificateFiles> trusted = generator.generate(request("smtp-trusted", "localhost"));
+            List<CertificateFiles> untrusted = generator.generate(request("smtp-untrusted", "localhost"));
+            List<CertificateFiles> wrongHost = generator.generate(request("smtp-wrong-host", "mail.other.example"));
+            // The relay trusts both the localhost and the other-host certificate: only host name
+            // verification can then refuse the wrong one.
+            Path ca = dir.resolve("smtp-ca.pem");
+            java.nio.file.Files.writeString(ca, java.nio.file.Files.readString(pem(trusted)) + java.nio.file.Files.readString(pem(wrongHost)));
+            certificates = new Certificates(Map.of(TestSmtpServer.Certificate.TRUSTED, p12(trusted),
+                    TestSmtpServer.Certificate.UNTRUSTED, p12(untrusted), TestSmtpServer.Certificate.WRONG_HOST, p12(wrongHost)), ca);
+        }
+        return certificates;
+    }
+
     private static Path pem(List<CertificateFiles> files) {
         return files.stream().filter(f -> f instanceof PemCertificateFiles).map(f -> ((PemCertificateFiles) f).certFile())
                 .findFirst().orElseThrow();
@@ -86,7 +111,8 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public void inject(TestInjector injector) {
-        injector.injectIntoFields(server, new TestInjector.MatchesType(TestSmtpServer.class));
+        injector.injectIntoFields(server, field -> field.getType() == TestSmtpServer.class
+                && field.isAnnotationPresent(Fallback.class) == fallback);
     }
 
     @Override

@@ -60,6 +60,8 @@ final class TestSmtpServer {
     private volatile Certificate certificate = Certificate.TRUSTED;
     private volatile String authMechanism;
     private final AtomicInteger dataCommands = new AtomicInteger();
+    private volatile java.util.Random random;
+    private volatile double randomFailure = 1.0;
 
     /** What goes wrong at a stage: a reply code, a closed socket, a TCP reset, or silence. */
     enum Kind { REPLY, CLOSE, RESET, SILENCE }
@@ -94,6 +96,7 @@ final class TestSmtpServer {
     /** Back to a well-behaved server with an empty mailbox. */
     void reset() {
         fault = null;
+        randomFailure = 1.0;
         loginsLeftToReject.set(0);
         certificate = Certificate.TRUSTED;
         received.clear();
@@ -123,6 +126,13 @@ final class TestSmtpServer {
     void breakAt(Stage stage, Kind kind) {
         Duration silence = stage == Stage.GREETING ? Duration.ofMillis(2500) : Duration.ofSeconds(20);
         script(Integer.MAX_VALUE, new Fault(stage, kind, 0, null, silence));
+    }
+
+    /** Each connection, with this probability (seeded, so a run can be repeated), gets this reply at this stage. */
+    void failRandomly(double probability, long seed, Stage stage, int code, String text) {
+        random = new java.util.Random(seed);
+        randomFailure = probability;
+        script(Integer.MAX_VALUE, new Fault(stage, Kind.REPLY, code, text, Duration.ZERO));
     }
 
     private void script(int attempts, Fault f) {
@@ -242,6 +252,9 @@ final class TestSmtpServer {
     private Fault take(Stage stage) {
         Fault f = fault;
         if (f == null || f.stage() != stage) {
+            return null;
+        }
+        if (randomFailure < 1.0 && random.nextDouble() >= randomFailure) {
             return null;
         }
         return faultsLeft.getAndDecrement() > 0 ? f : null;

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 record Address(String displayName, String localPart, String domain) {
 
     private static final Pattern DOT_ATOM = Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*");
-    private static final Pattern QUOTED = Pattern.compile("\"([\\x20\\x21\\x23-\\x5B\\x5D-\\x7E]|\\\\[\\x20-\\x7E])*\"");
+    /** Quoted local parts without white space: the mail client cannot write one with a space. */
+    private static final Pattern QUOTED = Pattern.compile("\"([\\x21\\x23-\\x5B\\x5D-\\x7E]|\\\\[\\x21-\\x7E])*\"");
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
     private static final Pattern NAME_ADDR = Pattern.compile("([^<>]*)<([^<>]+)>");
     private static final Pattern DISPLAY_NAME = Pattern.compile("[^\\p{Cntrl}\"\\\\]*|\"([^\\p{Cntrl}\"\\\\]|\\\\[\\x20-\\x7E])*\"");

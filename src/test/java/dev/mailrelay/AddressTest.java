@@ -14,7 +14,7 @@ class AddressTest {
             "jane.doe@example.org, jane.doe@example.org",
             "JANE@Example.ORG, JANE@example.org",
             "o'brien+tag@example.co.uk, o'brien+tag@example.co.uk",
-            "\"john smith\"@example.org, \"john smith\"@example.org",
+            "\"john.smith..x\"@example.org, \"john.smith..x\"@example.org",
             "jane@bücher.example, jane@xn--bcher-kva.example",
             "'  jane@example.org  ', jane@example.org" })
     void acceptsAMailboxAndSendsItsAsciiForm(String text, String addrSpec) {
@@ -24,7 +24,7 @@ class AddressTest {
     @ParameterizedTest
     @ValueSource(strings = { "", "jane", "jane@", "@example.org", "jane@example", "jane@-example.org", "jane@example..org",
             "jane..doe@example.org", ".jane@example.org", "jäne@example.org", "jane@exam_ple.org", "a b@example.org",
-            "jane@example.org>", "<jane@example.org>", "Jane <jane@example.org>" })
+            "jane@example.org>", "<jane@example.org>", "Jane <jane@example.org>", "\"john smith\"@example.org" })
     void refusesWhatIsNotOneBareMailbox(String text) {
         assertThat(Address.parse(text, false)).isEmpty();
     }

@@ -21,7 +21,7 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
     /** Test-only Standard Webhooks secrets: the current one and the one being rotated out. */
     static final String SECRET = "whsec_" + java.util.Base64.getEncoder().encodeToString("test-secret-current-0123456789ab".getBytes());
     static final String OLD_SECRET = "whsec_" + java.util.Base64.getEncoder().encodeToString("test-secret-previous-0123456789a".getBytes());
-    private static final String STORE_PASSWORD = "test-only";
+    static final String STORE_PASSWORD = "test-only";
 
     private TestSmtpServer server;
     private String tls = "starttls";

@@ -1,0 +1,99 @@
+package dev.mailrelay;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * The Lambda Runtime API, as much of it as the Runtime Interface Client uses: it hands out
+ * queued events with a deadline and collects the function's responses. Loopback only.
+ */
+final class LambdaRuntimeStandIn implements AutoCloseable {
+
+    /** The function's answer to one invocation, and when it arrived (epoch millis). */
+    record Invocation(String response, boolean error, long answeredAtMillis) {
+    }
+
+    private record Pending(String id, String event, long deadlineMillis) {
+    }
+
+    private final HttpServer server;
+    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private final Map<String, CompletableFuture<Invocation>> answers = new ConcurrentHashMap<>();
+
+    LambdaRuntimeStandIn() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+        server.createContext("/2018-06-01/runtime/", this::handle);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.start();
+    }
+
+    /** host:port, the value of AWS_LAMBDA_RUNTIME_API. */
+    String address() {
+        return "127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** Queues one event; the future completes with the function's answer. */
+    CompletableFuture<Invocation> invoke(String event, Duration timeout) {
+        String id = UUID.randomUUID().toString();
+        CompletableFuture<Invocation> answer = new CompletableFuture<>();
+        answers.put(id, answer);
+        queue.add(new Pending(id, event, System.currentTimeMillis() + timeout.toMillis()));
+        return answer;
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        String path = exchange.getRequestURI().getPath();
+        try (exchange) {
+            if (path.endsWith("/invocation/next")) {
+                Pending next = queue.take();
+                byte[] body = next.event().getBytes(StandardCharsets.UTF_8);
+                var headers = exchange.getResponseHeaders();
+                headers.add("Lambda-Runtime-Aws-Request-Id", next.id());
+                headers.add("Lambda-Runtime-Deadline-Ms", String.valueOf(next.deadlineMillis()));
+                headers.add("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:123456789012:function:relay");
+                headers.add("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000");
+                // The client's native code expects these present, even empty.
+                headers.add("Lambda-Runtime-Client-Context", "");
+                headers.add("Lambda-Runtime-Cognito-Identity", "");
+                headers.add("Content-Type", "application/json");
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+                return;
+            }
+            String response = read(exchange.getRequestBody());
+            String[] parts = path.split("/");
+            if (path.contains("/invocation/") && parts.length >= 6) {
+                CompletableFuture<Invocation> answer = answers.remove(parts[4]);
+                if (answer != null) {
+                    answer.complete(new Invocation(response, path.endsWith("/error"), System.currentTimeMillis()));
+                }
+            }
+            exchange.sendResponseHeaders(202, -1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String read(InputStream in) throws IOException {
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,127 @@
+package dev.mailrelay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.mailrelay.TestSmtpServer.Kind;
+import dev.mailrelay.TestSmtpServer.Stage;
+
+/**
+ * The packaged target/function.zip, run by the AWS Lambda Runtime Interface Client as the managed
+ * Java runtime runs it, against a real SMTP server: what a user deploys, not the test build.
+ */
+class PackagedFunctionIT {
+
+    private static TestSmtpServer smtp;
+    private static LambdaRuntimeStandIn runtime;
+    private static PackagedFunction function;
+
+    @BeforeAll
+    static void start() throws Exception {
+        SmtpServerResource.Certificates certs = SmtpServerResource.certificates();
+        smtp = new TestSmtpServer(certs.keyStores(), SmtpServerResource.STORE_PASSWORD, false);
+        runtime = new LambdaRuntimeStandIn();
+        function = PackagedFunction.start(runtime.address(), Map.of(
+                "SMTP_HOST", "localhost",
+                "SMTP_PORT", String.valueOf(smtp.port()),
+                "SMTP_USERNAME", TestSmtpServer.USERNAME,
+                "SMTP_PASSWORD", TestSmtpServer.PASSWORD,
+                "SMTP_CA_FILE", certs.ca().toString(),
+                "SMTP_COMMAND_TIMEOUT", "20s",
+                "RELAY_SECRET", SmtpServerResource.SECRET,
+                "RELAY_ALLOWED_FROM", "@mail.example.com"), Path.of("target", "packaged-function-it.log"), List.of());
+    }
+
+    @AfterAll
+    static void stop() {
+        function.close();
+        runtime.close();
+        smtp.stop();
+    }
+
+    @BeforeEach
+    void reset() {
+        smtp.reset();
+    }
+
+    /** An API Gateway v2 / Function URL event carrying one signed notification. */
+    static String event(Map<String, Object> notification) {
+        byte[] body = Relay.json(notification).getBytes(StandardCharsets.UTF_8);
+        long now = Instant.now().getEpochSecond();
+        String id = Relay.uniqueId();
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("version", "2.0");
+        event.put("routeKey", "$default");
+        event.put("rawPath", Relay.PATH);
+        event.put("rawQueryString", "");
+        event.put("headers", Map.of("content-type", "application/json", "webhook-id", id, "webhook-timestamp",
+                String.valueOf(now), "webhook-signature", Relay.sign(SmtpServerResource.SECRET, id, now, body)));
+        event.put("requestContext", Map.of("http", Map.of("method", "POST", "path", Relay.PATH, "protocol", "HTTP/1.1",
+                "sourceIp", "203.0.113.7", "userAgent", "Auth0"), "requestId", id, "routeKey", "$default",
+                "stage", "$default", "timeEpoch", now * 1000));
+        event.put("body", Base64.getEncoder().encodeToString(body));
+        event.put("isBase64Encoded", true);
+        return Relay.json(event);
+    }
+
+    private static JsonNode invoke(Map<String, Object> notification, Duration lambdaTimeout) throws Exception {
+        LambdaRuntimeStandIn.Invocation answer = runtime.invoke(event(notification), lambdaTimeout).get(60, TimeUnit.SECONDS);
+        assertThat(answer.error()).as("invocation error: %s", answer.response()).isFalse();
+        return Relay.JSON.readTree(answer.response());
+    }
+
+    @Test
+    void deliversEveryAuth0MessageType() throws Exception {
+        List<String> types = List.of("verify_email", "verify_email_by_code", "reset_email", "reset_email_by_code",
+                "welcome_email", "verification_code", "mfa_oob_code", "enrollment_email", "blocked_account",
+                "stolen_credentials", "try_provider_configuration_email", "organization_invitation");
+        for (String type : types) {
+            Map<String, Object> n = Relay.notification();
+            n.put("message_type", type);
+            JsonNode response = invoke(n, Duration.ofSeconds(14));
+            assertThat(response.get("statusCode").asInt()).as(type).isEqualTo(200);
+            assertThat(response.get("body").asText()).contains("\"status\":\"sent\"");
+        }
+        assertThat(smtp.received()).hasSize(types.size());
+    }
+
+    @Test
+    void refusesBadInputWithAProblem() throws Exception {
+        Map<String, Object> n = Relay.notification();
+        n.put("to", "not an address");
+        JsonNode response = invoke(n, Duration.ofSeconds(14));
+        assertThat(response.get("statusCode").asInt()).isEqualTo(400);
+        assertThat(response.at("/headers/Content-Type").asText()).isEqualTo("application/problem+json");
+        assertThat(smtp.connections()).isZero();
+    }
+
+    @Test
+    void answers504BeforeAShortLambdaTimeoutWhenTheServerGoesSilentAfterData() throws Exception {
+        smtp.breakAt(Stage.DATA, Kind.SILENCE);
+        Duration lambdaTimeout = Duration.ofSeconds(3);
+        long invokedAt = System.currentTimeMillis();
+        LambdaRuntimeStandIn.Invocation answer = runtime.invoke(event(Relay.notification()), lambdaTimeout).get(60, TimeUnit.SECONDS);
+        JsonNode response = Relay.JSON.readTree(answer.response());
+
+        assertThat(response.get("statusCode").asInt()).isEqualTo(504);
+        assertThat(answer.answeredAtMillis() - invokedAt).as("answered before the Lambda deadline")
+                .isLessThan(lambdaTimeout.toMillis());
+        assertThat(function.isAlive()).isTrue();
+    }
+}

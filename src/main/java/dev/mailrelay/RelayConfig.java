@@ -16,6 +16,20 @@ public interface RelayConfig {
     /** Standard Webhooks secrets (whsec_…), comma-separated; several are accepted during a rotation. */
     Optional<List<String>> secret();
 
+    /** ARN of a Secrets Manager secret holding the Standard Webhooks secret(s), comma-separated; replaces RELAY_SECRET. */
+    Optional<String> secretArn();
+
+    /** Secrets Manager endpoint override (tests); unset uses the region's endpoint. */
+    Optional<java.net.URI> secretsEndpoint();
+
+    /** How long a value read from Secrets Manager is used before it is read again. */
+    @WithDefault("5m")
+    Duration secretsCacheTtl();
+
+    /** Least time between two reads forced by a suspected rotation (a failed signature or login). */
+    @WithDefault("10s")
+    Duration secretsRefreshInterval();
+
     /** Allowed from addresses and @domain entries; empty allows only SMTP_USERNAME when it is an address. */
     Optional<List<String>> allowedFrom();
 
@@ -96,6 +110,9 @@ public interface RelayConfig {
 
         /** Account password for AUTH. */
         Optional<String> password();
+
+        /** ARN of a Secrets Manager secret holding the account password; replaces SMTP_PASSWORD. */
+        Optional<String> passwordSecretArn();
 
         /** How the connection is secured. */
         @WithDefault("starttls")

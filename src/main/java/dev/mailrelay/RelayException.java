@@ -70,6 +70,17 @@ public abstract sealed class RelayException extends RuntimeException {
         }
     }
 
+    /** Thrown when a secret configured by ARN cannot be read from Secrets Manager. */
+    static final class SecretUnavailable extends RelayException {
+        SecretUnavailable(String detail) {
+            super(503, true, detail);
+        }
+
+        String slug() {
+            return "secret-unavailable";
+        }
+    }
+
     /** Thrown when the request body is larger than relay.max-body-bytes. */
     static final class PayloadTooLarge extends RelayException {
         PayloadTooLarge(String detail) {

@@ -19,7 +19,8 @@ import dev.mailrelay.RelayException.SignatureRejected;
 /**
  * Checks Standard Webhooks signatures (standardwebhooks.com): {@code v1,} + base64 HMAC-SHA256
  * of {@code id.timestamp.body}, under any of the configured secrets so that a rotation never
- * rejects a correctly signed request.
+ * rejects a correctly signed request. With the secret in Secrets Manager, a signature that
+ * matches no cached key triggers one fresh read, in case the secret was just rotated.
  */
 @Singleton
 public class SignatureVerifier {
@@ -28,11 +29,35 @@ public class SignatureVerifier {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.=-]{1,256}");
     private static final Pattern TIMESTAMP = Pattern.compile("[0-9]{1,12}");
 
-    private final List<SecretKeySpec> keys;
+    /** The keys parsed from one secrets value, kept until the value changes. */
+    private record Keys(List<String> secrets, List<SecretKeySpec> specs) {
+        static Keys of(List<String> secrets) {
+            return new Keys(secrets, secrets.stream().map(String::strip).filter(s -> !s.isEmpty())
+                    .map(SignatureVerifier::key).toList());
+        }
+    }
 
-    SignatureVerifier(RelayConfig config) {
-        this.keys = config.secret().orElse(List.of()).stream().map(String::strip).filter(s -> !s.isEmpty())
-                .map(SignatureVerifier::key).toList();
+    private final Secrets secrets;
+    private volatile Keys keys;
+
+    SignatureVerifier(Secrets secrets) {
+        this.secrets = secrets;
+        // Plain RELAY_SECRET values are parsed now, so a malformed one stops start-up; ARN values on first use.
+        this.keys = secrets.relaySecretRotates() ? Keys.of(List.of()) : Keys.of(secrets.relaySecrets(false));
+    }
+
+    private Keys keys(boolean fresh) {
+        List<String> current = secrets.relaySecrets(fresh);
+        Keys k = keys;
+        if (!k.secrets().equals(current)) {
+            try {
+                k = Keys.of(current);
+            } catch (IllegalStateException malformed) {
+                throw new RelayException.SecretUnavailable("the secret behind RELAY_SECRET_ARN is not whsec_ + base64");
+            }
+            keys = k;
+        }
+        return k;
     }
 
     private static SecretKeySpec key(String secret) {
@@ -49,9 +74,6 @@ public class SignatureVerifier {
         return new SecretKeySpec(key, "HmacSHA256");
     }
 
-    boolean hasSecrets() {
-        return !keys.isEmpty();
-    }
 
     /** Throws {@link SignatureRejected} unless one signature in the header matches one key. */
     void verify(String id, String timestamp, String signatures, byte[] body, Instant now) {
@@ -69,15 +91,29 @@ public class SignatureVerifier {
             throw new SignatureRejected("webhook-timestamp is outside the ±5 min window (clock skew or replay)");
         }
         byte[] signed = (id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8);
-        for (SecretKeySpec key : keys) {
-            byte[] expected = hmac(key, signed, body);
-            for (String candidate : signatures.trim().split(" +")) {
-                if (candidate.startsWith("v1,") && MessageDigest.isEqual(expected, decode(candidate.substring(3)))) {
-                    return;
-                }
+        Keys current = keys(false);
+        if (matches(current, signed, signatures, body)) {
+            return;
+        }
+        if (secrets.relaySecretRotates()) {
+            Keys fresh = keys(true);
+            if (fresh != current && matches(fresh, signed, signatures, body)) {
+                return;
             }
         }
         throw new SignatureRejected("webhook-signature does not match any configured secret");
+    }
+
+    private static boolean matches(Keys keys, byte[] signed, String signatures, byte[] body) {
+        for (SecretKeySpec key : keys.specs()) {
+            byte[] expected = hmac(key, signed, body);
+            for (String candidate : signatures.trim().split(" +")) {
+                if (candidate.startsWith("v1,") && MessageDigest.isEqual(expected, decode(candidate.substring(3)))) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static byte[] hmac(SecretKeySpec key, byte[] prefix, byte[] body) {

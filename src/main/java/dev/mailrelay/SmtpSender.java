@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import jakarta.inject.Singleton;
 
@@ -23,6 +24,7 @@ import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.ext.mail.MailClient;
 
 import dev.mailrelay.RelayConfig.TlsMode;
+import dev.mailrelay.RelayException.SmtpAuthFailed;
 import dev.mailrelay.RelayException.SmtpFailure;
 import dev.mailrelay.RelayException.SmtpFailure.Phase;
 import dev.mailrelay.RelayException.SmtpTimeout;
@@ -50,8 +52,9 @@ public class SmtpSender {
     record Delivery(String messageId, int attempts, String server) {
     }
 
-    /** One SMTP server: how to reach it, its guard (retry and circuit breaker), its account. */
-    private record Route(String name, Vertx vertx, MailConfig config, Guard guard, Optional<Address> account) {
+    /** One SMTP server: how to reach it, its guard (retry and circuit breaker), its account and password. */
+    private record Route(String name, Vertx vertx, MailConfig config, Guard guard, Optional<Address> account,
+            Function<Boolean, Optional<String>> password, boolean passwordRotates) {
     }
 
     /** The per-request count of attempts, their last failure, and the deadline they share. */
@@ -59,6 +62,7 @@ public class SmtpSender {
         final Instant deadline;
         int count;
         SmtpFailure last;
+        boolean freshPassword;
 
         Attempts(Instant deadline) {
             this.deadline = deadline;
@@ -83,13 +87,15 @@ public class SmtpSender {
     private final Route fallback;
     private final Optional<Address> account;
 
-    SmtpSender(Vertx vertx, RelayConfig relay, RelayConfig.Smtp smtp) {
+    SmtpSender(Vertx vertx, RelayConfig relay, RelayConfig.Smtp smtp, Secrets secrets) {
         this.account = smtp.username().flatMap(u -> Address.parse(u, false));
         this.primary = smtp.host().map(host -> route("primary", vertx, relay, smtp,
-                new MailAccount(host, smtp.port(), smtp.username(), smtp.password(), smtp.tls()))).orElse(null);
+                new MailAccount(host, smtp.port(), smtp.username(), secrets::smtpPassword, secrets.smtpPasswordRotates(),
+                        smtp.tls()))).orElse(null);
         RelayConfig.Fallback fb = smtp.fallback();
         this.fallback = fb.host().map(host -> route("fallback", vertx, relay, smtp, new MailAccount(host,
-                fb.port().orElse(587), fb.username(), fb.password(), fb.tls().orElse(TlsMode.STARTTLS)))).orElse(null);
+                fb.port().orElse(587), fb.username(), fresh -> fb.password(), false, fb.tls().orElse(TlsMode.STARTTLS))))
+                .orElse(null);
     }
 
     /** The SMTP account as an address, when SMTP_USERNAME is one (it is not for SES or SendGrid). */
@@ -128,6 +134,14 @@ public class SmtpSender {
         try {
             route.guard().call(() -> attempt(route, message, attempts), MailResult.class);
             return new Delivery(messageId, attempts.count, route.name());
+        } catch (SmtpAuthFailed e) {
+            if (!route.passwordRotates() || attempts.freshPassword) {
+                throw e.afterAttempts(attempts.count);
+            }
+            // The password may have been rotated in Secrets Manager since it was cached: read it again, try once more.
+            Log.warnf("the %s SMTP server refused the login; reading the password again in case it was rotated", route.name());
+            attempts.freshPassword = true;
+            return deliver(route, n, from, to, messageId, attempts);
         } catch (BudgetSpent e) {
             throw e.last.afterAttempts(attempts.count);
         } catch (CircuitBreakerOpenException e) {
@@ -135,6 +149,8 @@ public class SmtpSender {
                     null, Phase.BEFORE_DATA).afterAttempts(attempts.count);
         } catch (SmtpFailure e) {
             throw e.afterAttempts(attempts.count);
+        } catch (RelayException e) {
+            throw e; // a secret that cannot be read: no SMTP conversation took place
         } catch (Exception e) {
             throw SmtpErrors.classify(e).afterAttempts(attempts.count);
         }
@@ -150,7 +166,11 @@ public class SmtpSender {
         // A client per attempt: after some failures the Vert.x pool keeps a slot taken, and a
         // later send waits for it until the budget runs out (seen with 4.5.26). And a copy of the
         // config each time: creating a client rewrites its host name verification setting.
-        MailClient client = MailClient.create(route.vertx(), new MailConfig(route.config()));
+        MailConfig config = new MailConfig(route.config());
+        if (config.getUsername() != null) {
+            config.setPassword(route.password().apply(attempts.freshPassword).orElse(""));
+        }
+        MailClient client = MailClient.create(route.vertx(), config);
         try {
             return client.sendMail(message).await().atMost(left);
         } catch (TimeoutException e) {
@@ -188,11 +208,12 @@ public class SmtpSender {
                     .done()
                 .build();
         return new Route(name, vertx, mailConfig(account, smtp), guard, account.username()
-                .flatMap(u -> Address.parse(u, false)));
+                .flatMap(u -> Address.parse(u, false)), account.password(), account.passwordRotates());
     }
 
     /** Where and as whom to connect; the primary and the fallback server each have one. */
-    private record MailAccount(String host, int port, Optional<String> username, Optional<String> password, TlsMode tls) {
+    private record MailAccount(String host, int port, Optional<String> username, Function<Boolean, Optional<String>> password,
+            boolean passwordRotates, TlsMode tls) {
     }
 
     private static MailConfig mailConfig(MailAccount account, RelayConfig.Smtp smtp) {
@@ -215,8 +236,8 @@ public class SmtpSender {
             case NONE -> config.setStarttls(StartTLSOptions.DISABLED).setSsl(false);
         }
         account.username().ifPresentOrElse(
-                user -> config.setLogin(LoginOption.REQUIRED).setAuthMethods("PLAIN LOGIN")
-                        .setUsername(user).setPassword(account.password().orElse("")),
+                // The password is set per attempt: it may come from Secrets Manager, after start-up.
+                user -> config.setLogin(LoginOption.REQUIRED).setAuthMethods("PLAIN LOGIN").setUsername(user),
                 () -> config.setLogin(LoginOption.DISABLED));
         smtp.caFile().ifPresent(file -> config.setTrustOptions(TrustOptions.wrap(TrustStores.withExtra(file))));
         return config;

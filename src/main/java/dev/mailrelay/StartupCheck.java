@@ -19,11 +19,11 @@ import dev.mailrelay.idempotency.IdempotencyStore;
  */
 public class StartupCheck {
 
-    void onStart(@Observes StartupEvent event, RelayConfig relay, RelayConfig.Smtp smtp, SignatureVerifier verifier,
-            SmtpSender sender, IdempotencyStore store) {
+    void onStart(@Observes StartupEvent event, RelayConfig relay, RelayConfig.Smtp smtp, Secrets secrets,
+            SignatureVerifier verifier, SmtpSender sender, IdempotencyStore store) {
         List<String> missing = new ArrayList<>();
-        if (!verifier.hasSecrets()) {
-            missing.add("RELAY_SECRET");
+        if (!secrets.hasRelaySecret()) {
+            missing.add("RELAY_SECRET (or RELAY_SECRET_ARN)");
         }
         if (smtp.host().isEmpty()) {
             missing.add("SMTP_HOST");

@@ -15,7 +15,7 @@ class ProductionStartupIT {
     void refusesToStartWithoutSecretAndSmtpHostNamingBoth() throws Exception {
         Result result = start(Map.of());
         assertThat(result.exitCode()).isNotZero();
-        assertThat(result.output()).contains("auth0-mail-relay cannot start: RELAY_SECRET and SMTP_HOST are not set");
+        assertThat(result.output()).contains("auth0-mail-relay cannot start: RELAY_SECRET (or RELAY_SECRET_ARN) and SMTP_HOST are not set");
     }
 
     @Test

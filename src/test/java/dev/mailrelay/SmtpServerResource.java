@@ -26,6 +26,7 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
     private TestSmtpServer server;
     private String tls = "starttls";
     private boolean fallback;
+    private boolean secretsByArn;
 
     /** Marks the test field that receives the fallback server, when a profile starts one. */
     @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
@@ -37,6 +38,7 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
     public void init(Map<String, String> initArgs) {
         tls = initArgs.getOrDefault("tls", "starttls");
         fallback = Boolean.parseBoolean(initArgs.getOrDefault("fallback", "false"));
+        secretsByArn = Boolean.parseBoolean(initArgs.getOrDefault("secrets-by-arn", "false"));
     }
 
     @Override
@@ -49,7 +51,7 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
                 return Map.of("smtp.fallback.host", "localhost", "smtp.fallback.port", String.valueOf(server.port()),
                         "smtp.fallback.username", TestSmtpServer.USERNAME, "smtp.fallback.password", TestSmtpServer.PASSWORD);
             }
-            return Map.ofEntries(
+            Map<String, String> config = new java.util.HashMap<>(Map.ofEntries(
                     Map.entry("smtp.host", "localhost"),
                     Map.entry("smtp.port", String.valueOf(server.port())),
                     Map.entry("smtp.username", TestSmtpServer.USERNAME),
@@ -63,7 +65,12 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
                     Map.entry("relay.retry.delay", "50ms"),
                     Map.entry("relay.retry.jitter", "20ms"),
                     // The breaker has its own test; elsewhere one test's faults must not open it for the next.
-                    Map.entry("relay.breaker.failures", "1000"));
+                    Map.entry("relay.breaker.failures", "1000")));
+            if (secretsByArn) {
+                config.remove("relay.secret");
+                config.remove("smtp.password");
+            }
+            return config;
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the test SMTP server", e);
         }

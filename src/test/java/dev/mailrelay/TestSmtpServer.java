@@ -59,6 +59,7 @@ final class TestSmtpServer {
     private final AtomicInteger loginsLeftToReject = new AtomicInteger();
     private volatile Certificate certificate = Certificate.TRUSTED;
     private volatile String authMechanism;
+    private volatile String password = PASSWORD;
     private final AtomicInteger dataCommands = new AtomicInteger();
     private volatile java.util.Random random;
     private volatile double randomFailure = 1.0;
@@ -96,6 +97,7 @@ final class TestSmtpServer {
     /** Back to a well-behaved server with an empty mailbox. */
     void reset() {
         fault = null;
+        password = PASSWORD;
         randomFailure = 1.0;
         loginsLeftToReject.set(0);
         certificate = Certificate.TRUSTED;
@@ -145,6 +147,11 @@ final class TestSmtpServer {
         return dataCommands.get();
     }
 
+
+    /** The account's password changes, as in a rotation; {@link #reset()} restores {@link #PASSWORD}. */
+    void changePassword(String newPassword) {
+        password = newPassword;
+    }
 
     void rejectLogin() {
         loginsLeftToReject.set(Integer.MAX_VALUE);
@@ -223,7 +230,7 @@ final class TestSmtpServer {
     }
 
     private void login(String username, String password, MessageContext context) throws LoginFailedException {
-        if (loginsLeftToReject.getAndDecrement() > 0 || !USERNAME.equals(username) || !PASSWORD.equals(password)) {
+        if (loginsLeftToReject.getAndDecrement() > 0 || !USERNAME.equals(username) || !this.password.equals(password)) {
             throw new LoginFailedException("5.7.8 Authentication credentials invalid");
         }
     }

@@ -1,42 +1,107 @@
 package dev.mailrelay;
 
-import io.quarkus.logging.Log;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Singleton;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.mailrelay.RelayException.SmtpFailure;
 
 /**
- * One line per notification. It names the recipient's domain, never the address, and never the
- * body, the subject or a secret; SMTP reply texts are logged with addresses redacted.
+ * One JSON line per notification, which is also a CloudWatch Embedded Metric Format record: the
+ * Lambda log pipeline turns its Sent/Duplicate/Dropped/Retryable counts and Latency into metrics
+ * (namespace Auth0MailRelay), no SDK or agent needed. It names the recipient's domain, never the
+ * address, and never the body, the subject or a secret; SMTP replies appear with addresses redacted.
  */
-final class DeliveryLog {
+@Singleton
+public class DeliveryLog {
 
-    private DeliveryLog() {
+    static final String NAMESPACE = "Auth0MailRelay";
+    static final String SERVICE = "auth0-mail-relay";
+    /** Auth0's "Send Test Email" from the dashboard: delivered like any mail, and marked as the test it is. */
+    static final String DASHBOARD_TEST = "try_provider_configuration_email";
+
+    /** Its own category, written as bare JSON lines (see application.properties). */
+    private static final Logger LOG = Logger.getLogger("dev.mailrelay.delivery");
+
+    private final ObjectMapper json;
+    private final LambdaInvocation invocation;
+
+    DeliveryLog(ObjectMapper json, LambdaInvocation invocation) {
+        this.json = json;
+        this.invocation = invocation;
     }
 
-    static void sent(Notification n, Address to, String id, long startedNanos, SmtpSender.Delivery delivery) {
-        Log.infof("outcome=sent status=200 message_type=%s tenant=%s to_domain=%s server=%s attempts=%d id=%s duration_ms=%d",
-                n.messageType(), n.tenant(), to.domain(), delivery.server(), delivery.attempts(), id, millisSince(startedNanos));
+    void sent(Notification n, Address to, String id, long startedNanos, SmtpSender.Delivery delivery) {
+        Map<String, Object> line = line("sent", 200, n, to, id, startedNanos);
+        line.put("server", delivery.server());
+        line.put("attempts", delivery.attempts());
+        write(line, "Sent");
     }
 
-    static void duplicate(Notification n, Address to, String id, long startedNanos) {
-        Log.infof("outcome=duplicate status=200 message_type=%s tenant=%s to_domain=%s attempts=0 id=%s duration_ms=%d",
-                n.messageType(), n.tenant(), to.domain(), id, millisSince(startedNanos));
+    void duplicate(Notification n, Address to, String id, long startedNanos) {
+        Map<String, Object> line = line("duplicate", 200, n, to, id, startedNanos);
+        line.put("attempts", 0);
+        write(line, "Duplicate");
     }
 
-    static void failed(Notification n, Address to, String id, long startedNanos, Throwable failure) {
+    void failed(Notification n, Address to, String id, long startedNanos, Throwable failure) {
+        int status = failure instanceof RelayException e ? e.status() : 500;
+        boolean retryable = !(failure instanceof RelayException e) || e.retryable();
+        Map<String, Object> line = line(retryable ? "retryable" : "dropped", status, n, to, id, startedNanos);
         if (failure instanceof SmtpFailure e) {
-            RelayException.SmtpReply reply = e.reply();
-            Log.warnf("outcome=%s status=%d message_type=%s tenant=%s to_domain=%s attempts=%d smtp_code=%s smtp_reply=\"%s\" "
-                    + "detail=\"%s\" id=%s duration_ms=%d", e.retryable() ? "retryable" : "dropped", e.status(), n.messageType(),
-                    n.tenant(), to.domain(), e.attempts(), reply == null ? "-" : reply.code(), reply == null ? "" : reply.text(),
-                    e.getMessage(), id, millisSince(startedNanos));
-        } else {
-            Log.errorf("outcome=retryable status=500 message_type=%s tenant=%s to_domain=%s error=%s id=%s duration_ms=%d",
-                    n.messageType(), n.tenant(), to.domain(), failure.getClass().getName(), id, millisSince(startedNanos));
+            line.put("attempts", e.attempts());
+            if (e.reply() != null) {
+                line.put("smtp_code", e.reply().code());
+                line.put("smtp_enhanced_status", e.reply().enhancedStatus());
+                line.put("smtp_reply", e.reply().text());
+            }
         }
+        line.put("detail", failure instanceof RelayException ? failure.getMessage() : failure.getClass().getName());
+        write(line, retryable ? "Retryable" : "Dropped");
     }
 
-    private static long millisSince(long startedNanos) {
-        return (System.nanoTime() - startedNanos) / 1_000_000;
+    private Map<String, Object> line(String outcome, int status, Notification n, Address to, String id, long startedNanos) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("outcome", outcome);
+        line.put("status", status);
+        line.put("message_type", n.messageType());
+        if (DASHBOARD_TEST.equals(n.messageType())) {
+            line.put("dashboard_test", true);
+        }
+        line.put("tenant", n.tenant());
+        line.put("to_domain", to.domain());
+        line.put("webhook_id", id);
+        line.put("lambda_request_id", invocation.requestId());
+        line.put("duration_ms", (System.nanoTime() - startedNanos) / 1_000_000);
+        return line;
+    }
+
+    private void write(Map<String, Object> line, String metric) {
+        Map<String, Object> record = new LinkedHashMap<>();
+        record.put("_aws", Map.of("Timestamp", System.currentTimeMillis(), "CloudWatchMetrics", List.of(Map.of(
+                "Namespace", NAMESPACE,
+                "Dimensions", List.of(List.of("Service")),
+                "Metrics", List.of(Map.of("Name", metric, "Unit", "Count"), Map.of("Name", "Latency", "Unit", "Milliseconds"))))));
+        record.put("Service", SERVICE);
+        record.put(metric, 1);
+        record.put("Latency", line.get("duration_ms"));
+        record.putAll(line);
+        try {
+            String text = json.writeValueAsString(record);
+            if ("Sent".equals(metric) || "Duplicate".equals(metric)) {
+                LOG.info(text);
+            } else {
+                LOG.warn(text);
+            }
+        } catch (JsonProcessingException e) {
+            LOG.errorf("cannot write the delivery log line: %s", e.getClass().getName());
+        }
     }
 }

@@ -53,14 +53,16 @@ public class NotificationResource {
     private final int maxBodyBytes;
     private final Set<String> allowedFrom;
     private final IdempotencyStore store;
-    private final Deadline deadlines;
+    private final LambdaInvocation invocation;
+    private final DeliveryLog log;
 
     NotificationResource(SignatureVerifier verifier, SmtpSender sender, Validator validator, ObjectMapper mapper,
-            RelayConfig config, IdempotencyStore store, Deadline deadline) {
+            RelayConfig config, IdempotencyStore store, LambdaInvocation invocation, DeliveryLog log) {
         this.verifier = verifier;
         this.sender = sender;
         this.store = store;
-        this.deadlines = deadline;
+        this.invocation = invocation;
+        this.log = log;
         this.validator = validator;
         this.reader = strict(mapper).readerFor(Notification.class);
         this.maxBodyBytes = config.maxBodyBytes();
@@ -87,7 +89,7 @@ public class NotificationResource {
     public Sent send(byte[] body, HttpHeaders headers) {
         long started = System.nanoTime();
         Instant now = Instant.now();
-        Instant deadline = deadlines.of(now);
+        Instant deadline = invocation.deadline(now);
         if (body.length > maxBodyBytes) {
             throw new PayloadTooLarge("the body is " + body.length + " bytes; the limit is " + maxBodyBytes);
         }
@@ -103,7 +105,7 @@ public class NotificationResource {
         }
         Claim claim = store.claim(id, deadline.plusSeconds(1));
         if (claim.state() == IdempotencyStore.State.DELIVERED) {
-            DeliveryLog.duplicate(n, to, id, started);
+            log.duplicate(n, to, id, started);
             return new Sent("duplicate", claim.messageId());
         }
         if (claim.state() == IdempotencyStore.State.IN_FLIGHT) {
@@ -116,11 +118,11 @@ public class NotificationResource {
         } catch (RuntimeException e) {
             // Any failure frees the id, an uncertain one included: Auth0's retry may send again (SPEC §4).
             store.release(id);
-            DeliveryLog.failed(n, to, id, started, e);
+            log.failed(n, to, id, started, e);
             throw e;
         }
         store.delivered(id, delivery.messageId());
-        DeliveryLog.sent(n, to, id, started, delivery);
+        log.sent(n, to, id, started, delivery);
         return new Sent("sent", delivery.messageId());
     }
 

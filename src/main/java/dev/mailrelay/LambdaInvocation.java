@@ -9,12 +9,13 @@ import jakarta.inject.Singleton;
 import com.amazonaws.services.lambda.runtime.Context;
 
 /**
- * When a request must be answered: the time budget (SPEC §4: within 12 s), or earlier when the
- * Lambda invocation ends sooner, so that a short function timeout still gets a 504 rather than
- * a killed invocation and a lost answer.
+ * What the relay needs of the Lambda invocation serving a request: when the request must be
+ * answered (the time budget, SPEC §4: within 12 s, or earlier when the invocation ends sooner,
+ * so that a short function timeout still gets a 504 rather than a killed invocation), and the
+ * request id for the log line. Outside Lambda (dev mode) there is neither.
  */
 @Singleton
-public class Deadline {
+public class LambdaInvocation {
 
     /** Lambda's longest timeout; a "remaining time" beyond it means there is no real deadline (dev, tests). */
     private static final long MAX_LAMBDA_MILLIS = Duration.ofMinutes(15).toMillis();
@@ -23,18 +24,27 @@ public class Deadline {
     private final Duration margin;
     private final Instance<Context> invocation;
 
-    Deadline(RelayConfig config, Instance<Context> invocation) {
+    LambdaInvocation(RelayConfig config, Instance<Context> invocation) {
         this.budget = config.timeBudget();
         this.margin = config.deadlineMargin();
         this.invocation = invocation;
     }
 
-    Instant of(Instant now) {
-        return of(now, remainingMillis());
+    Instant deadline(Instant now) {
+        return deadline(now, remainingMillis());
+    }
+
+    /** The AWS request id of the current invocation, or null outside Lambda. */
+    String requestId() {
+        try {
+            return invocation.isResolvable() ? invocation.get().getAwsRequestId() : null;
+        } catch (RuntimeException noInvocation) {
+            return null;
+        }
     }
 
     /** The earlier of the budget and the invocation's end less the margin; a remaining time ≤ 0 means none is known. */
-    Instant of(Instant now, long lambdaRemainingMillis) {
+    Instant deadline(Instant now, long lambdaRemainingMillis) {
         Instant byBudget = now.plus(budget);
         if (lambdaRemainingMillis <= 0 || lambdaRemainingMillis > MAX_LAMBDA_MILLIS) {
             return byBudget;

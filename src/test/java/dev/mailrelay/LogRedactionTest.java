@@ -1,0 +1,143 @@
+package dev.mailrelay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+import dev.mailrelay.TestSmtpServer.Stage;
+
+/**
+ * Everything the relay logs while it delivers, fails and refuses: the code and link inside the
+ * mail, the secrets and the recipient's full address must appear nowhere; the JSON line per
+ * notification must carry what an operator needs.
+ */
+@QuarkusTest
+@QuarkusTestResource(SmtpServerResource.class)
+class LogRedactionTest {
+
+    private static final String CODE = "739154";
+    private static final String TICKET = "tkt-9F8E7D6C5B";
+    private static final String RECIPIENT = "jane.doe@example.org";
+
+    TestSmtpServer smtp;
+
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final Handler capture = new Handler() {
+        private final SimpleFormatter formatter = new SimpleFormatter();
+
+        @Override
+        public void publish(LogRecord record) {
+            if (!record.getLoggerName().startsWith("org.subethamail")) { // the test's own SMTP server
+                lines.add(record.getLoggerName() + " " + formatter.formatMessage(record)
+                        + (record.getThrown() == null ? "" : " " + record.getThrown()));
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    @BeforeEach
+    void capture() {
+        smtp.reset();
+        Logger.getLogger("").addHandler(capture);
+        Logger.getLogger("dev.mailrelay.delivery").addHandler(capture);
+    }
+
+    @AfterEach
+    void release() {
+        Logger.getLogger("").removeHandler(capture);
+        Logger.getLogger("dev.mailrelay.delivery").removeHandler(capture);
+    }
+
+    private static Map<String, Object> mailWithSecrets() {
+        Map<String, Object> n = Relay.notification();
+        n.put("to", RECIPIENT);
+        n.put("subject", "Your code is " + CODE);
+        n.put("text", "Your code: " + CODE + "\nReset: https://example-tenant.us.auth0.com/u/reset?ticket=" + TICKET);
+        n.put("html", "<p>Your code: <b>" + CODE + "</b> <a href=\"https://example-tenant.us.auth0.com/u/reset?ticket=" + TICKET
+                + "\">reset</a></p>");
+        return n;
+    }
+
+    @Test
+    void neverLogsTheMailContentSecretsOrFullAddresses() {
+        Relay.post(mailWithSecrets()).statusCode(200);
+        smtp.failAt(Stage.RCPT, 550, "5.1.1 <" + RECIPIENT + ">: Recipient address rejected");
+        Relay.post(mailWithSecrets()).statusCode(422);
+        smtp.reset();
+        smtp.rejectLogin();
+        Relay.post(mailWithSecrets()).statusCode(502);
+        smtp.reset();
+        Map<String, Object> invalid = mailWithSecrets();
+        invalid.put("from", "ceo@example.net");
+        Relay.post(invalid).statusCode(403);
+
+        assertThat(lines).isNotEmpty();
+        assertThat(lines).noneMatch(line -> line.contains(CODE))
+                .noneMatch(line -> line.contains(TICKET))
+                .noneMatch(line -> line.contains(RECIPIENT))
+                .noneMatch(line -> line.contains(SmtpServerResource.SECRET.substring(6)))
+                .noneMatch(line -> line.contains(SmtpServerResource.OLD_SECRET.substring(6)))
+                .noneMatch(line -> line.contains(TestSmtpServer.PASSWORD));
+    }
+
+    @Test
+    void writesOneEmbeddedMetricFormatLinePerNotification() throws Exception {
+        Map<String, Object> n = mailWithSecrets();
+        n.put("message_type", "try_provider_configuration_email");
+        Relay.post(n).statusCode(200);
+        smtp.failAt(Stage.RCPT, 550, "5.1.1 <" + RECIPIENT + ">: unknown");
+        Relay.post(mailWithSecrets()).statusCode(422);
+
+        List<JsonNode> records = lines.stream().filter(l -> l.startsWith("dev.mailrelay.delivery "))
+                .map(l -> l.substring("dev.mailrelay.delivery ".length())).map(LogRedactionTest::parse).toList();
+        assertThat(records).hasSize(2);
+
+        JsonNode sent = records.get(0);
+        assertThat(sent.at("/_aws/CloudWatchMetrics/0/Namespace").asText()).isEqualTo("Auth0MailRelay");
+        assertThat(sent.at("/_aws/CloudWatchMetrics/0/Metrics/0/Name").asText()).isEqualTo("Sent");
+        assertThat(sent.get("Sent").asInt()).isEqualTo(1);
+        assertThat(sent.get("Latency").isNumber()).isTrue();
+        assertThat(sent.get("outcome").asText()).isEqualTo("sent");
+        assertThat(sent.get("dashboard_test").asBoolean()).isTrue();
+        assertThat(sent.get("to_domain").asText()).isEqualTo("example.org");
+        assertThat(sent.get("tenant").asText()).isEqualTo("example-tenant");
+        assertThat(sent.get("attempts").asInt()).isEqualTo(1);
+        assertThat(sent.get("webhook_id").asText()).startsWith("msg_");
+
+        JsonNode dropped = records.get(1);
+        assertThat(dropped.get("Dropped").asInt()).isEqualTo(1);
+        assertThat(dropped.get("status").asInt()).isEqualTo(422);
+        assertThat(dropped.get("smtp_code").asInt()).isEqualTo(550);
+        assertThat(dropped.get("smtp_reply").asText()).isEqualTo("550 5.1.1 <***@example.org>: unknown");
+    }
+
+    private static JsonNode parse(String line) {
+        try {
+            return Relay.JSON.readTree(line);
+        } catch (Exception e) {
+            throw new AssertionError("not JSON: " + line, e);
+        }
+    }
+}

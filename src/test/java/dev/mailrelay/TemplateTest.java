@@ -1,0 +1,130 @@
+package dev.mailrelay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** template.yaml held against the code: what SAM deploys must be what the relay is and reads. */
+class TemplateTest {
+
+    private static JsonNode template;
+    private static JsonNode function;
+    private static String readme;
+
+    @BeforeAll
+    static void read() throws Exception {
+        // CloudFormation's short tags (!Ref, !Sub …) are read as their plain values: enough here.
+        template = new YAMLMapper().readTree(Path.of("template.yaml").toFile());
+        function = template.at("/Resources/RelayFunction/Properties");
+        readme = Files.readString(Path.of("README.md"));
+    }
+
+    @Test
+    void pointsAtTheQuarkusHandlerThatExists() throws Exception {
+        String[] handler = function.get("Handler").asText().split("::");
+        Class<?> type = Class.forName(handler[0]);
+        assertThat(type.getMethods()).extracting(Method::getName).contains(handler[1]);
+        assertThat(handler[0]).isEqualTo(PackagedFunction.HANDLER.split("::")[0]);
+    }
+
+    @Test
+    void deploysTheBuildOutputOnJava21Arm64WithSnapStart() {
+        assertThat(function.get("CodeUri").asText()).isEqualTo("target/function.zip");
+        JsonNode globals = template.at("/Globals/Function");
+        assertThat(globals.get("Runtime").asText()).isEqualTo("java21");
+        assertThat(globals.at("/Architectures/0").asText()).isEqualTo("arm64");
+        assertThat(function.at("/SnapStart/ApplyOn").asText()).isEqualTo("PublishedVersions");
+        assertThat(function.get("AutoPublishAlias").asText()).isNotBlank();
+        assertThat(function.get("ReservedConcurrentExecutions").asText()).isEqualTo("ReservedConcurrency");
+    }
+
+    @Test
+    void servesTheRoutesTheResourcesDeclare() {
+        String notifications = NotificationResource.class.getAnnotation(jakarta.ws.rs.Path.class).value();
+        String diagnostics = DiagnosticsResource.class.getAnnotation(jakarta.ws.rs.Path.class).value();
+        assertThat(template.at("/Outputs/RelayUrl/Value").asText()).isEqualTo("${RelayFunctionUrl.FunctionUrl}" + notifications.substring(1));
+        assertThat(template.at("/Outputs/DiagnosticsUrl/Value").asText()).isEqualTo("${RelayFunctionUrl.FunctionUrl}" + diagnostics.substring(1));
+    }
+
+    @Test
+    void timesOutAfterTheRelayAnswersAndBeforeTheActionGivesUp() throws Exception {
+        Duration timeout = Duration.ofSeconds(template.at("/Globals/Function/Timeout").asInt());
+        Duration budget = Duration.parse("PT" + defaultOf(RelayConfig.class, "timeBudget").toUpperCase());
+        Matcher action = Pattern.compile("RELAY_TIMEOUT_MS = ([0-9_]+);")
+                .matcher(Files.readString(Path.of("actions", "custom-email-provider.js")));
+        assertThat(action.find()).isTrue();
+        Duration actionTimeout = Duration.ofMillis(Long.parseLong(action.group(1).replace("_", "")));
+
+        assertThat(budget).isLessThanOrEqualTo(Duration.ofSeconds(12)); // SPEC §4
+        assertThat(timeout).isGreaterThan(budget.plusSeconds(1)).isLessThan(actionTimeout);
+    }
+
+    @Test
+    void setsOnlyVariablesTheRelayReadsAndEveryOneIsDocumented() {
+        Set<String> readByRelay = new HashSet<>(environmentNames(RelayConfig.class, "RELAY"));
+        readByRelay.addAll(environmentNames(RelayConfig.Smtp.class, "SMTP"));
+        List<String> setByTemplate = new ArrayList<>();
+        function.at("/Environment/Variables").fieldNames().forEachRemaining(setByTemplate::add);
+
+        assertThat(readByRelay).contains("RELAY_SECRET_ARN", "SMTP_PASSWORD_SECRET_ARN", "RELAY_IDEMPOTENCY_TABLE",
+                "SMTP_FALLBACK_HOST", "RELAY_RETRY_MAX_ATTEMPTS");
+        assertThat(setByTemplate).isSubsetOf(readByRelay);
+        for (String variable : readByRelay) {
+            assertThat(readme.contains("`" + variable + "`")).withFailMessage("README does not document %s", variable).isTrue();
+        }
+    }
+
+    @Test
+    void grantsReadOnTheTwoSecretsAndNothingBroader() {
+        JsonNode policies = function.get("Policies");
+        List<String> secrets = new ArrayList<>();
+        policies.forEach(p -> Optional.ofNullable(p.get("AWSSecretsManagerGetSecretValuePolicy"))
+                .ifPresent(s -> secrets.add(s.get("SecretArn").asText())));
+        assertThat(secrets).containsExactlyInAnyOrder("SmtpPasswordSecret", "RelaySigningSecret");
+        assertThat(policies.toString()).doesNotContain("\"*\"").doesNotContain("SecretsManagerReadWrite");
+        assertThat(template.at("/Resources/RelayLogGroup/Properties/RetentionInDays").asText()).isEqualTo("LogRetentionDays");
+    }
+
+    /** The environment names (RELAY_..., SMTP_...) of every key of a @ConfigMapping interface, nested groups included. */
+    static List<String> environmentNames(Class<?> mapping, String prefix) {
+        List<String> names = new ArrayList<>();
+        for (Method m : mapping.getDeclaredMethods()) {
+            if (m.isDefault() || m.isSynthetic() || java.lang.reflect.Modifier.isStatic(m.getModifiers())) {
+                continue;
+            }
+            String name = prefix + "_" + m.getName().replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase();
+            Class<?> type = m.getReturnType();
+            if (type.isInterface() && type.getEnclosingClass() == RelayConfig.class && !type.isAnnotationPresent(ConfigMapping.class)
+                    && !type.getName().startsWith("java.")) {
+                names.addAll(environmentNames(type, name));
+            } else {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    private static String defaultOf(Class<?> mapping, String method) throws Exception {
+        return mapping.getMethod(method).getAnnotation(WithDefault.class).value();
+    }
+}

@@ -4,8 +4,10 @@
  * `./mvnw quarkus:dev` serves) and prints what Auth0 would record.
  *
  *   node actions/try-local.js [message_type] [--to address] [--json]
+ *   node actions/try-local.js --diagnostics      walks DNS, TCP, TLS, EHLO, AUTH to the relay's SMTP server
  *
- * RELAY_URL and RELAY_SECRET in the environment override the dev-mode defaults.
+ * RELAY_URL and RELAY_SECRET in the environment override the dev-mode defaults, so the same
+ * commands work against a deployed relay.
  */
 'use strict';
 
@@ -19,17 +21,50 @@ const DEV_SECRET = 'whsec_YXV0aDAtbWFpbC1yZWxheS1kZXYtb25seS1zZWNyZXQ=';
 const FIXTURE = path.join(__dirname, '..', 'src', 'test', 'resources', 'auth0-event.json');
 
 function parseArgs(argv) {
-  const args = { messageType: 'verify_email', json: false, to: undefined };
+  const args = { messageType: 'verify_email', json: false, to: undefined, diagnostics: false };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--json') args.json = true;
+    else if (argv[i] === '--diagnostics') args.diagnostics = true;
     else if (argv[i] === '--to') args.to = argv[++i];
     else args.messageType = argv[i];
   }
   return args;
 }
 
+/** Signs {} like a notification and posts it to /v1/diagnostics/smtp next to RELAY_URL. */
+async function diagnostics(url, secret) {
+  const { sign } = action.internals;
+  const target = new URL('../diagnostics/smtp', url.replace(/\/+$/, '')).toString();
+  const payload = '{}';
+  const id = `msg_diagnostics_${Date.now()}`;
+  const timestamp = Math.floor(Date.now() / 1000).toString();
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const response = await fetch(target, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': timestamp,
+      'webhook-signature': sign(key, id, timestamp, payload) },
+    body: payload,
+  });
+  const report = await response.json();
+  if (response.status !== 200) {
+    console.log(`diagnostics answered ${response.status}: ${report.detail}`);
+    return false;
+  }
+  console.log(`${report.host}:${report.port} (${report.tls})`);
+  for (const stage of report.stages) {
+    console.log(`  ${stage.ok ? 'ok  ' : 'FAIL'} ${stage.stage.padEnd(9)} ${stage.detail}`);
+    if (stage.serverSays) console.log(`       server: ${stage.serverSays.replace(/\n/g, '\n               ')}`);
+  }
+  return report.ok;
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.diagnostics) {
+    const ok = await diagnostics(process.env.RELAY_URL || DEV_URL, process.env.RELAY_SECRET || DEV_SECRET);
+    process.exitCode = ok ? 0 : 1;
+    return;
+  }
   const event = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
   event.notification.message_type = args.messageType;
   if (args.to) event.notification.to = args.to;

@@ -59,6 +59,19 @@ class ActionEndToEndTest {
     }
 
     @SuppressWarnings("unchecked")
+    @Test
+    void printsTheDiagnosticsStageByStage() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("node", "actions/try-local.js", "--diagnostics");
+        pb.environment().put("RELAY_URL", "http://localhost:" + RestAssured.port + Relay.PATH);
+        pb.environment().put("RELAY_SECRET", SmtpServerResource.SECRET);
+        pb.redirectErrorStream(true);
+        Process node = pb.start();
+        assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(node.exitValue()).as(out).isZero();
+        assertThat(out).contains("ok   tls", "ok   auth", "server: 235");
+    }
+
     /** Each test its own recipient: the real Action's webhook-ids depend on the content only. */
     private static Map<String, String> runAction(String messageType, String to) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder("node", "actions/try-local.js", messageType, "--to", to, "--json");

@@ -133,6 +133,10 @@ public interface RelayConfig {
         @WithDefault("5s")
         Duration commandTimeout();
 
+        /** How long an idle, authenticated connection is kept for the next message; longer gaps reconnect. */
+        @WithDefault("30s")
+        Duration keepAlive();
+
         /** A second SMTP server, used only when the first fails before any message data was sent. */
         Fallback fallback();
     }

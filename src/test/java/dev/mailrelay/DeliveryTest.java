@@ -117,6 +117,25 @@ class DeliveryTest {
     }
 
     @Test
+    void reusesOneConnectionForConsecutiveMessages() {
+        for (int i = 0; i < 5; i++) {
+            Relay.post(Relay.notification()).statusCode(200);
+        }
+        assertThat(smtp.received()).hasSize(5);
+        assertThat(smtp.connections()).isEqualTo(1);
+    }
+
+    @Test
+    void reconnectsWhenTheServerClosedTheIdleConnection() throws Exception {
+        Relay.post(Relay.notification()).statusCode(200);
+        smtp.closeOpenConnections();
+        Thread.sleep(200);
+        Relay.post(Relay.notification()).statusCode(200).body("status", org.hamcrest.Matchers.equalTo("sent"));
+        assertThat(smtp.received()).hasSize(2);
+        assertThat(smtp.connections()).isEqualTo(2);
+    }
+
+    @Test
     void forwardsUnknownMessageTypes() {
         Map<String, Object> body = Relay.notification();
         body.put("message_type", "some_future_type");

@@ -61,6 +61,7 @@ final class TestSmtpServer {
     private volatile String authMechanism;
     private volatile String password = PASSWORD;
     private final AtomicInteger dataCommands = new AtomicInteger();
+    private final List<Session> sessions = new CopyOnWriteArrayList<>();
     private volatile java.util.Random random;
     private volatile double randomFailure = 1.0;
 
@@ -94,8 +95,20 @@ final class TestSmtpServer {
         return connections.get();
     }
 
-    /** Back to a well-behaved server with an empty mailbox. */
+    /**
+     * Back to a well-behaved server with an empty mailbox and no open connection, so that the
+     * relay's next message opens (and is counted as) a new one, whatever the last test left.
+     */
     void reset() {
+        try {
+            closeOpenConnections();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        // And the relay under test (when it runs in this JVM) forgets its pooled connection.
+        if (io.quarkus.arc.Arc.container() != null && io.quarkus.arc.Arc.container().isRunning()) {
+            io.quarkus.arc.Arc.container().instance(SmtpSender.class).get().disconnect();
+        }
         fault = null;
         password = PASSWORD;
         randomFailure = 1.0;
@@ -140,6 +153,13 @@ final class TestSmtpServer {
     private void script(int attempts, Fault f) {
         faultsLeft.set(attempts);
         fault = f;
+    }
+
+    /** Closes every open connection, as a server does with idle ones (or as a Lambda finds them after a freeze). */
+    void closeOpenConnections() throws IOException {
+        for (Session session : sessions) {
+            session.closeSocket();
+        }
     }
 
     /** DATA commands the server saw: how many times a message was handed over, whatever came of it. */
@@ -239,6 +259,7 @@ final class TestSmtpServer {
         @Override
         public SessionAcceptance accept(Session session) {
             connections.incrementAndGet();
+            sessions.add(session);
             Fault f = take(Stage.GREETING);
             if (f == null) {
                 return SessionAcceptance.success();
@@ -252,6 +273,7 @@ final class TestSmtpServer {
 
         @Override
         public void onSessionEnd(Session session) {
+            sessions.remove(session);
         }
     }
 

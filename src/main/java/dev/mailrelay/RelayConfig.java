@@ -133,8 +133,8 @@ public interface RelayConfig {
         @WithDefault("5s")
         Duration commandTimeout();
 
-        /** How long an idle, authenticated connection is kept for the next message; longer gaps reconnect. */
-        @WithDefault("30s")
+        /** How long an idle, authenticated connection is reused for the next message; 0 opens one per message. */
+        @WithDefault("15s")
         Duration keepAlive();
 
         /** A second SMTP server, used only when the first fails before any message data was sent. */

@@ -83,8 +83,9 @@ final class SmtpRoute {
     synchronized MailClient client(boolean freshPassword) {
         long now = System.nanoTime();
         if (client != null && now - lastUsedNanos > keepAliveNanos) {
-            // Idle too long (or frozen with the Lambda): the server has likely closed the connection,
-            // and a client reconnecting inside its own pool has been seen to stall. Start afresh.
+            // Idle too long (or frozen with the Lambda): the server may have closed the connection,
+            // and the client stalls when it finds its pooled connection closed (Vert.x 4.5.26),
+            // until the deadline. Start afresh instead; real servers keep idle connections far longer.
             discard(client);
         }
         lastUsedNanos = now;
@@ -130,6 +131,10 @@ final class SmtpRoute {
                 // Longer than our own idle window, so the client never closes a connection under a send.
                 .setKeepAliveTimeout((int) smtp.keepAlive().toSeconds() + 30)
                 .setMaxPoolSize(4)
+                // Without pipelining the client waits for the reply to its RSET liveness check on a
+                // reused connection; pipelined, it writes the whole message onto a connection the
+                // server already closed, and then stalls.
+                .setPipelining(false)
                 .setMultiPartOnly(false);
         switch (account.tls()) {
             case STARTTLS -> config.setStarttls(StartTLSOptions.REQUIRED).setSsl(false);

@@ -59,6 +59,7 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
                     Map.entry("smtp.tls", tls),
                     Map.entry("smtp.ca-file", ca.toAbsolutePath().toString()),
                     Map.entry("smtp.command-timeout", "2s"),
+                    Map.entry("smtp.keep-alive", "1s"),
                     Map.entry("relay.secret", SECRET + "," + OLD_SECRET),
                     Map.entry("relay.allowed-from", "noreply@mail.example.com,@notify.example.com"),
                     Map.entry("relay.time-budget", "4s"),

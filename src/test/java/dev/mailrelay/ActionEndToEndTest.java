@@ -31,9 +31,7 @@ class ActionEndToEndTest {
 
     @Test
     void deliversEveryAuth0MessageType() throws Exception {
-        List<String> types = List.of("verify_email", "verify_email_by_code", "reset_email", "reset_email_by_code",
-                "welcome_email", "verification_code", "mfa_oob_code", "enrollment_email", "blocked_account",
-                "stolen_credentials", "try_provider_configuration_email", "organization_invitation");
+        List<String> types = Relay.AUTH0_MESSAGE_TYPES;
         for (String type : types) {
             assertThat(runAction(type, "e2e-all-types@example.org")).as(type).isEqualTo(Map.of("outcome", "delivered"));
         }

@@ -5,11 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -102,21 +99,8 @@ class HostileInputTest {
 
     /** Base64 in a raw Lambda event, so the bytes reach the relay exactly as signed (invalid UTF-8 too). */
     private static Response post(byte[] body) {
-        long now = Instant.now().getEpochSecond();
-        String id = Relay.uniqueId();
-        Map<String, Object> event = new LinkedHashMap<>();
-        event.put("version", "2.0");
-        event.put("routeKey", "$default");
-        event.put("rawPath", Relay.PATH);
-        event.put("rawQueryString", "");
-        event.put("headers", Map.of("content-type", "application/json", "webhook-id", id,
-                "webhook-timestamp", String.valueOf(now), "webhook-signature", Relay.sign(SmtpServerResource.SECRET, id, now, body)));
-        event.put("requestContext", Map.of("http", Map.of("method", "POST", "path", Relay.PATH, "protocol", "HTTP/1.1",
-                "sourceIp", "127.0.0.1", "userAgent", "test"), "requestId", id, "routeKey", "$default", "stage", "$default",
-                "timeEpoch", now * 1000));
-        event.put("body", Base64.getEncoder().encodeToString(body));
-        event.put("isBase64Encoded", true);
-        return given().contentType("application/json").body(Relay.json(event)).when().post("/_lambda_");
+        return given().contentType("application/json").body(Relay.apiGatewayEvent(body, Relay.uniqueId(), true))
+                .when().post("/_lambda_");
     }
 
     @Test

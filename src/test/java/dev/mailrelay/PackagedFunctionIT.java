@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -62,22 +59,7 @@ class PackagedFunctionIT {
 
     /** An API Gateway v2 / Function URL event carrying one signed notification. */
     static String event(Map<String, Object> notification) {
-        byte[] body = Relay.json(notification).getBytes(StandardCharsets.UTF_8);
-        long now = Instant.now().getEpochSecond();
-        String id = Relay.uniqueId();
-        Map<String, Object> event = new LinkedHashMap<>();
-        event.put("version", "2.0");
-        event.put("routeKey", "$default");
-        event.put("rawPath", Relay.PATH);
-        event.put("rawQueryString", "");
-        event.put("headers", Map.of("content-type", "application/json", "webhook-id", id, "webhook-timestamp",
-                String.valueOf(now), "webhook-signature", Relay.sign(SmtpServerResource.SECRET, id, now, body)));
-        event.put("requestContext", Map.of("http", Map.of("method", "POST", "path", Relay.PATH, "protocol", "HTTP/1.1",
-                "sourceIp", "203.0.113.7", "userAgent", "Auth0"), "requestId", id, "routeKey", "$default",
-                "stage", "$default", "timeEpoch", now * 1000));
-        event.put("body", Base64.getEncoder().encodeToString(body));
-        event.put("isBase64Encoded", true);
-        return Relay.json(event);
+        return Relay.apiGatewayEvent(Relay.json(notification).getBytes(StandardCharsets.UTF_8), Relay.uniqueId(), true);
     }
 
     private static JsonNode invoke(Map<String, Object> notification, Duration lambdaTimeout) throws Exception {
@@ -88,9 +70,7 @@ class PackagedFunctionIT {
 
     @Test
     void deliversEveryAuth0MessageType() throws Exception {
-        List<String> types = List.of("verify_email", "verify_email_by_code", "reset_email", "reset_email_by_code",
-                "welcome_email", "verification_code", "mfa_oob_code", "enrollment_email", "blocked_account",
-                "stolen_credentials", "try_provider_configuration_email", "organization_invitation");
+        List<String> types = Relay.AUTH0_MESSAGE_TYPES;
         for (String type : types) {
             Map<String, Object> n = Relay.notification();
             n.put("message_type", type);

@@ -23,6 +23,11 @@ import io.restassured.response.ValidatableResponse;
 final class Relay {
 
     static final String PATH = "/v1/notifications/email";
+
+    /** Every message_type Auth0 sends today (SPEC §1). */
+    static final java.util.List<String> AUTH0_MESSAGE_TYPES = java.util.List.of("verify_email", "verify_email_by_code",
+            "reset_email", "reset_email_by_code", "welcome_email", "verification_code", "mfa_oob_code", "enrollment_email",
+            "blocked_account", "stolen_credentials", "try_provider_configuration_email", "organization_invitation");
     static final ObjectMapper JSON = new ObjectMapper();
 
     private Relay() {
@@ -93,6 +98,27 @@ final class Relay {
                 .body(body)
                 .when().post(PATH)
                 .then().log().ifValidationFails();
+    }
+
+    /**
+     * An API Gateway v2 (Function URL) event carrying the body, signed, as AWS hands it to the
+     * function; base64 keeps every byte as signed (invalid UTF-8 included).
+     */
+    static String apiGatewayEvent(byte[] body, String id, boolean base64) {
+        long now = Instant.now().getEpochSecond();
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("version", "2.0");
+        event.put("routeKey", "$default");
+        event.put("rawPath", PATH);
+        event.put("rawQueryString", "");
+        event.put("headers", Map.of("content-type", "application/json", "webhook-id", id,
+                "webhook-timestamp", String.valueOf(now), "webhook-signature", sign(SmtpServerResource.SECRET, id, now, body)));
+        event.put("requestContext", Map.of("http", Map.of("method", "POST", "path", PATH, "protocol", "HTTP/1.1",
+                "sourceIp", "203.0.113.7", "userAgent", "Auth0"), "requestId", id, "routeKey", "$default", "stage", "$default",
+                "timeEpoch", now * 1000));
+        event.put("body", base64 ? Base64.getEncoder().encodeToString(body) : new String(body, StandardCharsets.UTF_8));
+        event.put("isBase64Encoded", base64);
+        return json(event);
     }
 
     static String sign(String secret, String id, long timestamp, byte[] body) {

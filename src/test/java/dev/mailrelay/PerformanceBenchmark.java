@@ -1,0 +1,217 @@
+package dev.mailrelay;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * The product figures (README, docs/performance.md): cold start of the packaged function.zip under
+ * the Lambda Runtime Interface Client, the warm path over one instance, and the floor (the same
+ * messages over one open SMTP connection from a plain client). Run with {@code ./mvnw -Pbenchmark verify}.
+ */
+public final class PerformanceBenchmark {
+
+    private static final int COLD_STARTS = Integer.getInteger("benchmark.cold-starts", 10);
+    private static final int WARM_MESSAGES = Integer.getInteger("benchmark.warm-messages", 2000);
+    private static final int WARM_UP = 300;
+    /** The JVM sees the memory of a 1024 MB function (template.yaml), not the whole machine. */
+    private static final String LAMBDA_MEMORY = "-XX:MaxRAM=1024m";
+
+    private PerformanceBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        SmtpServerResource.Certificates certs = SmtpServerResource.certificates();
+        TestSmtpServer smtp = new TestSmtpServer(certs.keyStores(), SmtpServerResource.STORE_PASSWORD, false);
+        StringBuilder report = new StringBuilder();
+        report.append("machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
+                .append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.version"))
+                .append(", function.zip ").append(Files.size(Path.of("target", "function.zip")) / 1024).append(" KiB\n\n");
+        Map<String, List<String>> variants = new java.util.LinkedHashMap<>();
+        variants.put("default JVM", List.of(LAMBDA_MEMORY));
+        variants.put("-XX:TieredStopAtLevel=1 (as template.yaml sets)", List.of(LAMBDA_MEMORY, "-XX:+TieredCompilation",
+                "-XX:TieredStopAtLevel=1"));
+        Path archive = Path.of("target", "benchmark-appcds.jsa");
+        Files.deleteIfExists(archive);
+        coldStart(smtp, certs, List.of(LAMBDA_MEMORY, "-XX:ArchiveClassesAtExit=" + archive.toAbsolutePath()), 1); // writes it
+        variants.put("AppCDS archive + TieredStopAtLevel=1", List.of(LAMBDA_MEMORY, "-XX:SharedArchiveFile=" + archive.toAbsolutePath(),
+                "-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1"));
+        report.append("| cold start: JVM start → first delivered notification answered | median | min | max |\n|---|---|---|---|\n");
+        for (var variant : variants.entrySet()) {
+            List<Long> times = coldStart(smtp, certs, variant.getValue(), COLD_STARTS);
+            report.append("| ").append(variant.getKey()).append(" (").append(times.size()).append(" launches) | ")
+                    .append(median(times)).append(" ms | ").append(Collections.min(times)).append(" ms | ")
+                    .append(Collections.max(times)).append(" ms |\n");
+        }
+        report.append('\n').append(warm(smtp, certs)).append('\n').append(floor(smtp, certs));
+        smtp.stop();
+        Files.writeString(Path.of("target", "benchmark.md"), report);
+        System.out.println("\n" + report);
+    }
+
+    private static Map<String, String> env(TestSmtpServer smtp, SmtpServerResource.Certificates certs) {
+        Map<String, String> env = new HashMap<>(Map.of(
+                "SMTP_HOST", "localhost", "SMTP_PORT", String.valueOf(smtp.port()),
+                "SMTP_USERNAME", TestSmtpServer.USERNAME, "SMTP_PASSWORD", TestSmtpServer.PASSWORD,
+                "SMTP_CA_FILE", certs.ca().toString(), "RELAY_SECRET", SmtpServerResource.SECRET,
+                "RELAY_ALLOWED_FROM", "@mail.example.com"));
+        env.put("QUARKUS_LOG_CATEGORY__DEV_MAILRELAY_DELIVERY__LEVEL", "WARN"); // one line per message would dominate
+        return env;
+    }
+
+    private static List<Long> coldStart(TestSmtpServer smtp, SmtpServerResource.Certificates certs, List<String> jvm, int launches)
+            throws Exception {
+        List<Long> times = new ArrayList<>();
+        for (int i = 0; i < launches; i++) {
+            try (LambdaRuntimeStandIn runtime = new LambdaRuntimeStandIn()) {
+                var answer = runtime.invoke(PackagedFunctionIT.event(Relay.notification()), Duration.ofSeconds(14));
+                long start = System.currentTimeMillis();
+                try (PackagedFunction function = PackagedFunction.start(runtime.address(), env(smtp, certs),
+                        Path.of("target", "benchmark-cold.log"), jvm)) {
+                    var done = answer.get(60, TimeUnit.SECONDS);
+                    if (!done.response().contains("\\\"status\\\":\\\"sent\\\"")) {
+                        throw new IllegalStateException("not delivered: " + done.response());
+                    }
+                    times.add(done.answeredAtMillis() - start);
+                }
+            }
+        }
+        return times;
+    }
+
+    private static String warm(TestSmtpServer smtp, SmtpServerResource.Certificates certs) throws Exception {
+        try (LambdaRuntimeStandIn runtime = new LambdaRuntimeStandIn();
+                PackagedFunction function = PackagedFunction.start(runtime.address(), env(smtp, certs),
+                        Path.of("target", "benchmark-warm.log"), List.of(LAMBDA_MEMORY, "-XX:+TieredCompilation",
+                                "-XX:TieredStopAtLevel=1"))) {
+            for (int i = 0; i < WARM_UP; i++) {
+                runtime.invoke(PackagedFunctionIT.event(Relay.notification()), Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
+            }
+            int connectionsBefore = smtp.connections();
+            List<Long> micros = new ArrayList<>();
+            for (int i = 0; i < WARM_MESSAGES; i++) {
+                String event = PackagedFunctionIT.event(Relay.notification());
+                long start = System.nanoTime();
+                var done = runtime.invoke(event, Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
+                micros.add((System.nanoTime() - start) / 1000);
+                if (!done.response().contains("\\\"status\\\":\\\"sent\\\"")) {
+                    throw new IllegalStateException("not delivered: " + done.response());
+                }
+            }
+            long rssKb = Files.readAllLines(Path.of("/proc", String.valueOf(function.pid()), "status")).stream()
+                    .filter(l -> l.startsWith("VmHWM:")).map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1L);
+            return "| warm path: " + WARM_MESSAGES + " notifications, one instance (after " + WARM_UP + " warm-up) | value |\n|---|---|\n"
+                    + "| p50 (runtime API event → response) | " + ms(percentile(micros, 50)) + " |\n"
+                    + "| p99 | " + ms(percentile(micros, 99)) + " |\n"
+                    + "| SMTP connections opened | " + (smtp.connections() - connectionsBefore) + " |\n"
+                    + "| peak RSS of the function process (VmHWM) | " + rssKb / 1024 + " MB |\n";
+        }
+    }
+
+    /** The same messages over one open, authenticated STARTTLS connection from a plain client. */
+    private static String floor(TestSmtpServer smtp, SmtpServerResource.Certificates certs) throws Exception {
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        int i = 0;
+        try (var in = Files.newInputStream(certs.ca())) {
+            for (var cert : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trust.setCertificateEntry("ca" + i++, cert);
+            }
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        byte[] mime = ("From: noreply@mail.example.com\r\nTo: jane.doe@example.org\r\nSubject: Verify your email\r\n"
+                + "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n" + Relay.notification().get("text") + "\r\n.\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), smtp.port())) {
+            Smtp c = new Smtp(plain);
+            c.expect(220);
+            c.cmd("EHLO floor", 250);
+            c.cmd("STARTTLS", 220);
+            SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, "localhost", smtp.port(), true);
+            tls.startHandshake();
+            c = new Smtp(tls);
+            c.cmd("EHLO floor", 250);
+            c.cmd("AUTH PLAIN " + Base64.getEncoder().encodeToString(("\0" + TestSmtpServer.USERNAME + "\0" + TestSmtpServer.PASSWORD)
+                    .getBytes(StandardCharsets.UTF_8)), 235);
+            List<Long> micros = new ArrayList<>();
+            for (int m = 0; m < WARM_UP + WARM_MESSAGES; m++) {
+                long start = System.nanoTime();
+                c.cmd("RSET", 250);
+                c.cmd("MAIL FROM:<relay@mail.example.com>", 250);
+                c.cmd("RCPT TO:<jane.doe@example.org>", 250);
+                c.cmd("DATA", 354);
+                c.out.write(mime);
+                c.out.flush();
+                c.expect(250);
+                if (m >= WARM_UP) {
+                    micros.add((System.nanoTime() - start) / 1000);
+                }
+            }
+            c.cmd("QUIT", 221);
+            return "| floor: the same messages over one open SMTP connection, plain client | value |\n|---|---|\n"
+                    + "| p50 | " + ms(percentile(micros, 50)) + " |\n| p99 | " + ms(percentile(micros, 99)) + " |\n";
+        }
+    }
+
+    private static final class Smtp {
+        final BufferedReader in;
+        final OutputStream out;
+
+        Smtp(Socket s) throws IOException {
+            in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+            out = s.getOutputStream();
+        }
+
+        void cmd(String line, int expected) throws IOException {
+            out.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            expect(expected);
+        }
+
+        void expect(int expected) throws IOException {
+            String line;
+            do {
+                line = in.readLine();
+            } while (line != null && line.length() > 3 && line.charAt(3) == '-');
+            if (line == null || !line.startsWith(String.valueOf(expected))) {
+                throw new IOException("expected " + expected + ", got " + line);
+            }
+        }
+    }
+
+    private static long median(List<Long> values) {
+        return percentile(values, 50);
+    }
+
+    private static long percentile(List<Long> values, int p) {
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+    }
+
+    private static String ms(long micros) {
+        return String.format("%.2f ms", micros / 1000.0);
+    }
+}

@@ -43,7 +43,11 @@ final class LambdaRuntimeStandIn implements AutoCloseable {
     LambdaRuntimeStandIn() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         server.createContext("/2018-06-01/runtime/", this::handle);
-        server.setExecutor(Executors.newCachedThreadPool());
+        server.setExecutor(Executors.newCachedThreadPool(task -> {
+            Thread t = new Thread(task, "runtime-api-stand-in");
+            t.setDaemon(true);
+            return t;
+        }));
         server.start();
     }
 

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * domains are carried in their ASCII (punycode) form, since SMTPUTF8 cannot be assumed of the
  * user's SMTP server; non-ASCII local parts are refused for the same reason.
  */
-record Address(String displayName, String localPart, String domain) {
+public record Address(String displayName, String localPart, String domain) {
 
     private static final Pattern DOT_ATOM = Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*");
     /** Quoted local parts without white space: the mail client cannot write one with a space. */
@@ -22,7 +22,7 @@ record Address(String displayName, String localPart, String domain) {
     private static final Pattern ANY_ADDRESS = Pattern.compile("[^\\s<>@\"]+@([A-Za-z0-9.-]+)");
 
     /** Parses a bare address, or with {@code withDisplayName} also the {@code Name <address>} form. */
-    static Optional<Address> parse(String text, boolean withDisplayName) {
+    public static Optional<Address> parse(String text, boolean withDisplayName) {
         if (text == null) {
             return Optional.empty();
         }
@@ -68,7 +68,7 @@ record Address(String displayName, String localPart, String domain) {
     }
 
     /** The address as it goes into the SMTP envelope. */
-    String addrSpec() {
+    public String addrSpec() {
         return localPart + "@" + domain;
     }
 
@@ -76,7 +76,7 @@ record Address(String displayName, String localPart, String domain) {
      * {@code Name <address>} for the mail client. It encodes non-ASCII names itself but writes an
      * ASCII name as given, so one with specials (a comma, say) is quoted here.
      */
-    String header() {
+    public String header() {
         if (displayName == null) {
             return addrSpec();
         }
@@ -89,7 +89,7 @@ record Address(String displayName, String localPart, String domain) {
     }
 
     /** Replaces every address in a text by {@code ***@domain}, so it can be logged. */
-    static String redact(String text) {
+    public static String redact(String text) {
         return text == null ? null : ANY_ADDRESS.matcher(text).replaceAll("***@$1");
     }
 }

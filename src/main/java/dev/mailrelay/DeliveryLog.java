@@ -12,6 +12,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.mailrelay.RelayException.SmtpFailure;
+import dev.mailrelay.smtp.SmtpSender;
 
 /**
  * One JSON line per notification, which is also a CloudWatch Embedded Metric Format record: the

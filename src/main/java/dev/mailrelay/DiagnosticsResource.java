@@ -10,6 +10,7 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 
 import dev.mailrelay.RelayException.PayloadTooLarge;
+import dev.mailrelay.smtp.SmtpDiagnostics;
 
 /**
  * POST /v1/diagnostics/smtp, signed like a notification (any small body, e.g. {}): walks the

@@ -33,6 +33,7 @@ import dev.mailrelay.RelayException.PayloadTooLarge;
 import dev.mailrelay.RelayException.SenderNotAllowed;
 import dev.mailrelay.idempotency.IdempotencyStore;
 import dev.mailrelay.idempotency.IdempotencyStore.Claim;
+import dev.mailrelay.smtp.SmtpSender;
 
 /**
  * POST /v1/notifications/email: verify, parse, check the sender, claim the webhook-id, send; every

@@ -50,25 +50,25 @@ public class Secrets {
     }
 
     /** Whether a signing secret is configured at all (checked at start-up, without reading it). */
-    boolean hasRelaySecret() {
+    public boolean hasRelaySecret() {
         return relayArn.isPresent() || relayPlain.stream().anyMatch(s -> !s.isBlank());
     }
 
     /** The Standard Webhooks secrets; {@code fresh} re-reads Secrets Manager (rate-limited). */
-    List<String> relaySecrets(boolean fresh) {
+    public List<String> relaySecrets(boolean fresh) {
         return relayArn.map(arn -> split(read(arn, fresh))).orElse(relayPlain);
     }
 
-    boolean relaySecretRotates() {
+    public boolean relaySecretRotates() {
         return relayArn.isPresent();
     }
 
     /** The SMTP password; {@code fresh} re-reads Secrets Manager (rate-limited). */
-    Optional<String> smtpPassword(boolean fresh) {
+    public Optional<String> smtpPassword(boolean fresh) {
         return smtpArn.isPresent() ? Optional.of(read(smtpArn.get(), fresh)) : smtpPlain;
     }
 
-    boolean smtpPasswordRotates() {
+    public boolean smtpPasswordRotates() {
         return smtpArn.isPresent();
     }
 

@@ -10,6 +10,7 @@ import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
 
 import dev.mailrelay.idempotency.IdempotencyStore;
+import dev.mailrelay.smtp.SmtpSender;
 
 /**
  * Fails start-up in production when a setting without a safe default is missing, naming every

@@ -107,7 +107,7 @@ final class TestSmtpServer {
         }
         // And the relay under test (when it runs in this JVM) forgets its pooled connection.
         if (io.quarkus.arc.Arc.container() != null && io.quarkus.arc.Arc.container().isRunning()) {
-            io.quarkus.arc.Arc.container().instance(SmtpSender.class).get().disconnect();
+            io.quarkus.arc.Arc.container().instance(dev.mailrelay.smtp.SmtpSender.class).get().disconnect();
         }
         fault = null;
         password = PASSWORD;

@@ -1,4 +1,4 @@
-package dev.mailrelay;
+package dev.mailrelay.smtp;
 
 import java.net.ConnectException;
 import java.net.UnknownHostException;
@@ -18,6 +18,8 @@ import dev.mailrelay.RelayException.SmtpRejected;
 import dev.mailrelay.RelayException.SmtpReply;
 import dev.mailrelay.RelayException.SmtpTimeout;
 import dev.mailrelay.RelayException.SmtpUnavailable;
+
+import dev.mailrelay.Address;
 
 /**
  * Classifies what the mail client failed with, by what the SMTP server actually answered and

@@ -1,4 +1,4 @@
-package dev.mailrelay;
+package dev.mailrelay.smtp;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,13 +15,13 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 /** SMTP_CA_FILE support: adding a private CA must not drop the JVM's public ones. */
-final class TrustStores {
+public final class TrustStores {
 
     private TrustStores() {
     }
 
     /** The JVM's public CAs plus the PEM file's certificates; read once, at start-up. */
-    static TrustManagerFactory withExtra(Path pem) {
+    public static TrustManagerFactory withExtra(Path pem) {
         try (InputStream in = Files.newInputStream(pem)) {
             KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
             store.load(null, null);

@@ -1,4 +1,4 @@
-package dev.mailrelay;
+package dev.mailrelay.smtp;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -21,7 +21,13 @@ import dev.mailrelay.RelayException.SmtpFailure;
 import dev.mailrelay.RelayException.SmtpFailure.Phase;
 import dev.mailrelay.RelayException.SmtpTimeout;
 import dev.mailrelay.RelayException.SmtpUnavailable;
-import dev.mailrelay.SmtpRoute.MailAccount;
+import dev.mailrelay.smtp.SmtpRoute.MailAccount;
+
+import dev.mailrelay.Address;
+import dev.mailrelay.Notification;
+import dev.mailrelay.RelayConfig;
+import dev.mailrelay.RelayException;
+import dev.mailrelay.Secrets;
 
 /**
  * The only class that sends mail, and the owner of the fault-tolerance policy: per server
@@ -38,7 +44,7 @@ public class SmtpSender {
     private static final Duration MIN_ATTEMPT = Duration.ofMillis(500);
 
     /** A delivered message: its Message-ID, the attempts it took, and which server accepted it. */
-    record Delivery(String messageId, int attempts, String server) {
+    public record Delivery(String messageId, int attempts, String server) {
     }
 
     /** The per-request count of attempts, their last failure, and the deadline they share. */
@@ -83,12 +89,12 @@ public class SmtpSender {
     }
 
     /** The SMTP account as an address, when SMTP_USERNAME is one (it is not for SES or SendGrid). */
-    Optional<Address> account() {
+    public Optional<Address> account() {
         return account;
     }
 
     /** Sends one message by the deadline or throws the {@link SmtpFailure} that decided it. */
-    Delivery send(Notification n, Address from, Address to, String messageId, Instant deadline) {
+    public Delivery send(Notification n, Address from, Address to, String messageId, Instant deadline) {
         if (primary == null) {
             Log.infof("SMTP_HOST is not set: not sending %s to ***@%s from %s (%d chars text, %d chars html)",
                     n.messageType(), to.domain(), from.addrSpec(), length(n.text()), length(n.html()));
@@ -163,7 +169,7 @@ public class SmtpSender {
     }
 
     /** Closes the open SMTP connections; the next message opens new ones. */
-    void disconnect() {
+    public void disconnect() {
         for (SmtpRoute route : new SmtpRoute[] { primary, fallback }) {
             if (route != null) {
                 route.disconnect();

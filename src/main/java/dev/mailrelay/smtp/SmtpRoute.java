@@ -1,4 +1,4 @@
-package dev.mailrelay;
+package dev.mailrelay.smtp;
 
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
@@ -18,6 +18,10 @@ import io.vertx.mutiny.ext.mail.MailClient;
 import dev.mailrelay.RelayConfig.TlsMode;
 import dev.mailrelay.RelayException.SmtpTimeout;
 import dev.mailrelay.RelayException.SmtpUnavailable;
+
+import dev.mailrelay.Address;
+import dev.mailrelay.RelayConfig;
+import dev.mailrelay.Secrets;
 
 /**
  * One SMTP server as {@link SmtpSender} uses it: a Vert.x mail client kept across requests, so a

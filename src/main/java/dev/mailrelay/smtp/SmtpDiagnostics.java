@@ -1,4 +1,4 @@
-package dev.mailrelay;
+package dev.mailrelay.smtp;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -28,6 +28,10 @@ import jakarta.inject.Singleton;
 
 import dev.mailrelay.RelayConfig.TlsMode;
 
+import dev.mailrelay.Address;
+import dev.mailrelay.RelayConfig;
+import dev.mailrelay.Secrets;
+
 /**
  * Walks the primary SMTP server stage by stage, DNS → TCP → TLS → EHLO → AUTH, and reports each
  * with the server's own words, so that a wrong host, an untrusted certificate and a wrong password
@@ -52,7 +56,7 @@ public class SmtpDiagnostics {
         this.secrets = secrets;
     }
 
-    Report run() {
+    public Report run() {
         String host = smtp.host().orElse("");
         List<Stage> stages = new ArrayList<>();
         Report report = new Report(host, smtp.port(), smtp.tls().name().toLowerCase(), false, stages);

@@ -16,6 +16,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -44,7 +45,7 @@ import dev.mailrelay.smtp.SmtpSender;
 public class NotificationResource {
 
     /** The success body of SPEC §3. */
-    public record Sent(String status, @com.fasterxml.jackson.annotation.JsonProperty("message_id") String messageId) {
+    public record Sent(String status, @JsonProperty("message_id") String messageId) {
     }
 
     private final SignatureVerifier verifier;

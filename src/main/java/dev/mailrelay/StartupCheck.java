@@ -20,7 +20,7 @@ import dev.mailrelay.smtp.SmtpSender;
  */
 public class StartupCheck {
 
-    void onStart(@Observes StartupEvent event, RelayConfig relay, RelayConfig.Smtp smtp, Secrets secrets,
+    void onStart(@Observes StartupEvent event, RelayConfig.Smtp smtp, Secrets secrets,
             SignatureVerifier verifier, SmtpSender sender, IdempotencyStore store) {
         List<String> missing = new ArrayList<>();
         if (!secrets.hasRelaySecret()) {

@@ -27,6 +27,8 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.type.LogicalType;
 
+import io.quarkus.logging.Log;
+
 
 import dev.mailrelay.RelayException.InFlight;
 import dev.mailrelay.RelayException.InvalidNotification;
@@ -119,11 +121,20 @@ public class NotificationResource {
             delivery = sender.send(n, from, to, messageId, deadline);
         } catch (RuntimeException e) {
             // Any failure frees the id, an uncertain one included: Auth0's retry may send again (SPEC §4).
-            store.release(id);
+            try {
+                store.release(id);
+            } catch (RuntimeException storeDown) {
+                Log.errorf("cannot release webhook-id %s (%s); its lease expires by itself", id, storeDown.getClass().getName());
+            }
             log.failed(n, to, id, started, e);
             throw e;
         }
-        store.delivered(id, delivery.messageId());
+        try {
+            store.delivered(id, delivery.messageId());
+        } catch (RuntimeException storeDown) {
+            // The mail has left: say so. Only a retry of this very id could now send it twice.
+            Log.errorf("delivered webhook-id %s but cannot record it (%s)", id, storeDown.getClass().getName());
+        }
         log.sent(n, to, id, started, delivery);
         return new Sent("sent", delivery.messageId());
     }

@@ -51,6 +51,7 @@ public class DynamoDbLocal implements QuarkusTestResourceLifecycleManager {
             process = new ProcessBuilder(java, "-Xmx256m", "-Dsqlite4java.library.path=" + nativeLib.getParent(),
                     "-cp", classpath, "com.amazonaws.services.dynamodbv2.local.main.ServerRunner",
                     "-inMemory", "-port", String.valueOf(port))
+                    .directory(Path.of("target").toFile()) // it writes dynamodb-local-metadata.json where it runs
                     .redirectErrorStream(true)
                     .redirectOutput(Path.of("target", "dynamodb-local-" + port + ".log").toFile())
                     .start();

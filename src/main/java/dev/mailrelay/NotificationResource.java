@@ -34,6 +34,7 @@ import dev.mailrelay.RelayException.InFlight;
 import dev.mailrelay.RelayException.InvalidNotification;
 import dev.mailrelay.RelayException.PayloadTooLarge;
 import dev.mailrelay.RelayException.SenderNotAllowed;
+import dev.mailrelay.RelayException.StoreUnavailable;
 import dev.mailrelay.idempotency.IdempotencyStore;
 import dev.mailrelay.idempotency.IdempotencyStore.Claim;
 import dev.mailrelay.smtp.SmtpSender;
@@ -107,7 +108,14 @@ public class NotificationResource {
         if (!isAllowed(from)) {
             throw new SenderNotAllowed("from " + from.addrSpec() + " is not in RELAY_ALLOWED_FROM");
         }
-        Claim claim = store.claim(id, deadline.plusSeconds(1));
+        Claim claim;
+        try {
+            claim = store.claim(id, deadline.plusSeconds(1));
+        } catch (RuntimeException storeDown) {
+            // Sending unclaimed could duplicate a delivered mail; Auth0 retries this one instead.
+            Log.errorf("cannot claim webhook-id %s: %s", id, storeDown.getClass().getName());
+            throw new StoreUnavailable("the relay cannot reach its idempotency store; Auth0 will retry");
+        }
         if (claim.state() == IdempotencyStore.State.DELIVERED) {
             log.duplicate(n, to, id, started);
             return new Sent("duplicate", claim.messageId());

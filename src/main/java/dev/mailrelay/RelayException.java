@@ -81,6 +81,17 @@ public abstract sealed class RelayException extends RuntimeException {
         }
     }
 
+    /** Thrown when the idempotency store (DynamoDB) cannot be reached to claim a webhook-id; nothing was sent. */
+    public static final class StoreUnavailable extends RelayException {
+        public StoreUnavailable(String detail) {
+            super(503, true, detail);
+        }
+
+        public String slug() {
+            return "store-unavailable";
+        }
+    }
+
     /** Thrown when the request body is larger than relay.max-body-bytes. */
     public static final class PayloadTooLarge extends RelayException {
         public PayloadTooLarge(String detail) {

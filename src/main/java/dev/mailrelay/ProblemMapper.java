@@ -59,7 +59,7 @@ public class ProblemMapper {
     }
 
     private static String title(String slug) {
-        String words = slug.replace('-', ' ');
+        String words = slug.replace('-', ' ').replace("smtp", "SMTP");
         return Character.toUpperCase(words.charAt(0)) + words.substring(1);
     }
 }

@@ -59,28 +59,32 @@ class ActionEndToEndTest {
     @SuppressWarnings("unchecked")
     @Test
     void printsTheDiagnosticsStageByStage() throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("node", "actions/try-local.js", "--diagnostics");
-        pb.environment().put("RELAY_URL", "http://localhost:" + RestAssured.port + Relay.PATH);
-        pb.environment().put("RELAY_SECRET", SmtpServerResource.SECRET);
-        pb.redirectErrorStream(true);
-        Process node = pb.start();
-        assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(node.exitValue()).as(out).isZero();
-        assertThat(out).contains("ok   tls", "ok   auth", "server: 235");
+        Node run = node("--diagnostics");
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assertThat(run.output()).contains("ok   tls", "ok   auth", "server: 235");
     }
 
     /** Each test its own recipient: the real Action's webhook-ids depend on the content only. */
-    private static Map<String, String> runAction(String messageType, String to) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder("node", "actions/try-local.js", messageType, "--to", to, "--json");
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> runAction(String messageType, String to) throws Exception {
+        Map<String, String> result = Relay.JSON.readValue(node(messageType, "--to", to, "--json").output(), Map.class);
+        result.values().removeIf(v -> v == null);
+        return result;
+    }
+
+    private record Node(int exitCode, String output) {
+    }
+
+    /** try-local.js under Node, pointed at this test relay. */
+    private static Node node(String... args) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of("node", "actions/try-local.js"));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().put("RELAY_URL", "http://localhost:" + RestAssured.port + Relay.PATH);
         pb.environment().put("RELAY_SECRET", SmtpServerResource.SECRET);
         pb.redirectErrorStream(true);
-        Process node = pb.start();
-        assertThat(node.waitFor(30, TimeUnit.SECONDS)).as("node finished").isTrue();
-        String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        Map<String, String> result = Relay.JSON.readValue(out, Map.class);
-        result.values().removeIf(v -> v == null);
-        return result;
+        Process process = pb.start();
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("node finished").isTrue();
+        return new Node(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip());
     }
 }

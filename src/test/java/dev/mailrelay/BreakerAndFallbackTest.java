@@ -11,7 +11,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 import dev.mailrelay.TestSmtpServer.Kind;
@@ -22,17 +21,10 @@ import dev.mailrelay.TestSmtpServer.Stage;
 @TestProfile(BreakerAndFallbackTest.WithFallback.class)
 class BreakerAndFallbackTest {
 
-    public static class WithFallback implements QuarkusTestProfile {
-        /** The SMTP server this profile starts replaces the one every other test shares. */
-        @Override
-        public boolean disableGlobalTestResources() {
-            return true;
-        }
-
+    public static class WithFallback extends OwnSmtpServerProfile {
         @Override
         public List<TestResourceEntry> testResources() {
-            return List.of(new TestResourceEntry(SmtpServerResource.class, Map.of(), true),
-                    new TestResourceEntry(SmtpServerResource.class, Map.of("fallback", "true"), true));
+            return List.of(smtpServer(Map.of()), smtpServer(Map.of("fallback", "true")));
         }
 
         @Override

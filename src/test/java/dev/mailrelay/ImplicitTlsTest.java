@@ -10,7 +10,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 /** SMTP_TLS=implicit (port 465 style): TLS from the first byte, certificate and host name checked. */
@@ -18,16 +17,10 @@ import io.quarkus.test.junit.TestProfile;
 @TestProfile(ImplicitTlsTest.ImplicitTls.class)
 class ImplicitTlsTest {
 
-    public static class ImplicitTls implements QuarkusTestProfile {
-        /** The SMTP server this profile starts replaces the one every other test shares. */
-        @Override
-        public boolean disableGlobalTestResources() {
-            return true;
-        }
-
+    public static class ImplicitTls extends OwnSmtpServerProfile {
         @Override
         public List<TestResourceEntry> testResources() {
-            return List.of(new TestResourceEntry(SmtpServerResource.class, Map.of("tls", "implicit"), true));
+            return List.of(smtpServer(Map.of("tls", "implicit")));
         }
     }
 

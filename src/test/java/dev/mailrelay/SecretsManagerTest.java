@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 /** RELAY_SECRET_ARN and SMTP_PASSWORD_SECRET_ARN, with WireMock standing in for Secrets Manager. */
@@ -25,15 +24,10 @@ import io.quarkus.test.junit.TestProfile;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SecretsManagerTest {
 
-    public static class ByArn implements QuarkusTestProfile {
-        @Override
-        public boolean disableGlobalTestResources() {
-            return true;
-        }
-
+    public static class ByArn extends OwnSmtpServerProfile {
         @Override
         public List<TestResourceEntry> testResources() {
-            return List.of(new TestResourceEntry(SmtpServerResource.class, Map.of("secrets-by-arn", "true"), true),
+            return List.of(smtpServer(Map.of("secrets-by-arn", "true")),
                     new TestResourceEntry(SecretsManagerStandIn.class, Map.of(), true));
         }
     }

@@ -33,6 +33,7 @@ final class LambdaRuntimeStandIn implements AutoCloseable {
     private final HttpServer server;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Map<String, CompletableFuture<Invocation>> answers = new ConcurrentHashMap<>();
+    private final CompletableFuture<Long> firstPoll = new CompletableFuture<>();
 
     static {
         // The JDK server writes headers and body apart; with Nagle on, the client's delayed ACK adds
@@ -65,10 +66,16 @@ final class LambdaRuntimeStandIn implements AutoCloseable {
         return answer;
     }
 
+    /** When the function first asked for an event (epoch millis): its init phase is over. */
+    long firstPollAtMillis() {
+        return firstPoll.getNow(-1L);
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
         try (exchange) {
             if (path.endsWith("/invocation/next")) {
+                firstPoll.complete(System.currentTimeMillis());
                 Pending next = queue.take();
                 byte[] body = next.event().getBytes(StandardCharsets.UTF_8);
                 var headers = exchange.getResponseHeaders();

@@ -25,17 +25,27 @@ final class PackagedFunction implements AutoCloseable {
     }
 
     static PackagedFunction start(String runtimeApi, Map<String, String> env, Path log, List<String> jvmOptions) throws IOException {
+        return start(ProcessHandle.current().info().command().orElse("java"), runtimeApi, env, log, jvmOptions);
+    }
+
+    /** The same, with another JDK's java launcher (the benchmark compares JDKs). */
+    static PackagedFunction start(String java, String runtimeApi, Map<String, String> env, Path log, List<String> jvmOptions)
+            throws IOException {
         Path root = unzip(Path.of("target", "function.zip"), Path.of("target", "function"));
-        String classpath = String.join(":", root.toString(), root.resolve("lib") + "/*", Path.of("target", "lambda-ric") + "/*");
+        // As on Lambda: only the runtime client is on the class path; it loads the function from its
+        // working directory (the task root and lib/*.jar) through its own class loader.
+        String classpath = Path.of("target", "lambda-ric").toAbsolutePath() + "/*";
         List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.add(java);
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", classpath, "com.amazonaws.services.lambda.runtime.api.client.AWSLambda", HANDLER));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toAbsolutePath().toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("RELAY_") || k.startsWith("SMTP_"));
         pb.environment().putAll(env);
         pb.environment().put("AWS_LAMBDA_RUNTIME_API", runtimeApi);
         pb.environment().put("AWS_LAMBDA_FUNCTION_NAME", "auth0-mail-relay");
+        pb.environment().put("LAMBDA_TASK_ROOT", root.toString());
         return new PackagedFunction(pb.start());
     }
 
@@ -67,6 +77,14 @@ final class PackagedFunction implements AutoCloseable {
 
     boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** SIGTERM, as Lambda sends at shutdown, and waits for the exit (files written at exit are complete). */
+    void stopAndWait() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
     }
 
     @Override

@@ -33,8 +33,14 @@ public final class PerformanceBenchmark {
     private static final int COLD_STARTS = Integer.getInteger("benchmark.cold-starts", 10);
     private static final int WARM_MESSAGES = Integer.getInteger("benchmark.warm-messages", 2000);
     private static final int WARM_UP = 300;
+    /** Added to every launch, for diagnosis (for example a JFR recording); space-separated. */
+    private static final List<String> EXTRA = List.of(System.getProperty("benchmark.jvm-options", "").split(" ")).stream()
+            .filter(o -> !o.isBlank()).toList();
     /** The JVM sees the memory of a 1024 MB function (template.yaml), not the whole machine. */
     private static final String LAMBDA_MEMORY = "-XX:MaxRAM=1024m";
+    /** The function's JVM: {@code -Dbenchmark.java=/path/to/bin/java} compares JDKs; default, the one running this. */
+    private static final String JAVA = System.getProperty("benchmark.java",
+            ProcessHandle.current().info().command().orElse("java"));
 
     private PerformanceBenchmark() {
     }
@@ -42,30 +48,58 @@ public final class PerformanceBenchmark {
     public static void main(String[] args) throws Exception {
         SmtpServerResource.Certificates certs = SmtpServerResource.certificates();
         TestSmtpServer smtp = new TestSmtpServer(certs.keyStores(), SmtpServerResource.STORE_PASSWORD, false);
+        int feature = featureVersion(JAVA);
         StringBuilder report = new StringBuilder();
-        report.append("machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
-                .append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.version"))
-                .append(", function.zip ").append(Files.size(Path.of("target", "function.zip")) / 1024).append(" KiB\n\n");
+        report.append("machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores; function JVM: ")
+                .append(JAVA).append(" (Java ").append(feature).append("); function.zip ")
+                .append(Files.size(Path.of("target", "function.zip")) / 1024).append(" KiB\n\n");
         Map<String, List<String>> variants = new java.util.LinkedHashMap<>();
         variants.put("default JVM", List.of(LAMBDA_MEMORY));
         variants.put("-XX:TieredStopAtLevel=1 (as template.yaml sets)", List.of(LAMBDA_MEMORY, "-XX:+TieredCompilation",
                 "-XX:TieredStopAtLevel=1"));
-        Path archive = Path.of("target", "benchmark-appcds.jsa");
-        Files.deleteIfExists(archive);
-        coldStart(smtp, certs, List.of(LAMBDA_MEMORY, "-XX:ArchiveClassesAtExit=" + archive.toAbsolutePath()), 1); // writes it
-        variants.put("AppCDS archive + TieredStopAtLevel=1", List.of(LAMBDA_MEMORY, "-XX:SharedArchiveFile=" + archive.toAbsolutePath(),
-                "-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1"));
-        report.append("| cold start: JVM start → first delivered notification answered | median | min | max |\n|---|---|---|---|\n");
-        for (var variant : variants.entrySet()) {
-            List<Long> times = coldStart(smtp, certs, variant.getValue(), COLD_STARTS);
-            report.append("| ").append(variant.getKey()).append(" (").append(times.size()).append(" launches) | ")
-                    .append(median(times)).append(" ms | ").append(Collections.min(times)).append(" ms | ")
-                    .append(Collections.max(times)).append(" ms |\n");
+        if (feature >= 25) {
+            // JDK 25's AOT cache (JEP 483/514/515): classes loaded and linked, plus method profiles,
+            // recorded by one training launch that delivers a notification.
+            Path cache = Path.of("target", "benchmark.aot").toAbsolutePath();
+            Files.deleteIfExists(cache);
+            coldStart(smtp, certs, List.of(LAMBDA_MEMORY, "-XX:AOTCacheOutput=" + cache, "-Xlog:aot"), 1,
+                    Path.of("target", "benchmark-training.log"));
+            variants.put("AOT cache (JDK 25, trained on one delivery)", List.of(LAMBDA_MEMORY, "-XX:AOTCache=" + cache));
+            variants.put("AOT cache + TieredStopAtLevel=1", List.of(LAMBDA_MEMORY, "-XX:AOTCache=" + cache,
+                    "-XX:TieredStopAtLevel=1"));
+        } else {
+            Path archive = Path.of("target", "benchmark-appcds.jsa").toAbsolutePath();
+            Files.deleteIfExists(archive);
+            coldStart(smtp, certs, List.of(LAMBDA_MEMORY, "-XX:ArchiveClassesAtExit=" + archive), 1,
+                    Path.of("target", "benchmark-training.log"));
+            variants.put("AppCDS archive + TieredStopAtLevel=1", List.of(LAMBDA_MEMORY, "-XX:SharedArchiveFile=" + archive,
+                    "-XX:TieredStopAtLevel=1"));
         }
-        report.append('\n').append(warm(smtp, certs)).append('\n').append(floor(smtp, certs));
+        report.append("| cold start (median of ").append(COLD_STARTS).append(" launches) | JVM start → delivered notification answered")
+                .append(" | of which init (→ first poll) | first invocation | min | max |\n|---|---|---|---|---|---|\n");
+        for (var variant : variants.entrySet()) {
+            List<Launch> launches = coldStart(smtp, certs, variant.getValue(), COLD_STARTS);
+            List<Long> totals = launches.stream().map(Launch::total).toList();
+            List<Long> inits = launches.stream().map(Launch::init).toList();
+            List<Long> firsts = launches.stream().map(l -> l.total() - l.init()).toList();
+            report.append("| ").append(variant.getKey()).append(" | ").append(median(totals)).append(" ms | ")
+                    .append(median(inits)).append(" ms | ").append(median(firsts)).append(" ms | ")
+                    .append(Collections.min(totals)).append(" ms | ").append(Collections.max(totals)).append(" ms |\n");
+        }
+        if (WARM_MESSAGES > 0) {
+            report.append('\n').append(warm(smtp, certs)).append('\n').append(floor(smtp, certs));
+        }
         smtp.stop();
         Files.writeString(Path.of("target", "benchmark.md"), report);
         System.out.println("\n" + report);
+    }
+
+    private static int featureVersion(String launcher) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(launcher, "-version").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        var m = java.util.regex.Pattern.compile("version \"(\\d+)").matcher(out);
+        return m.find() ? Integer.parseInt(m.group(1)) : 0;
     }
 
     private static Map<String, String> env(TestSmtpServer smtp, SmtpServerResource.Certificates certs) {
@@ -78,20 +112,30 @@ public final class PerformanceBenchmark {
         return env;
     }
 
-    private static List<Long> coldStart(TestSmtpServer smtp, SmtpServerResource.Certificates certs, List<String> jvm, int launches)
+    /** Launch to answer and launch to the first poll (the end of the init phase), per launch. */
+    private record Launch(long total, long init) {
+    }
+
+    private static List<Launch> coldStart(TestSmtpServer smtp, SmtpServerResource.Certificates certs, List<String> jvm, int launches)
             throws Exception {
-        List<Long> times = new ArrayList<>();
+        return coldStart(smtp, certs, jvm, launches, Path.of("target", "benchmark-cold.log"));
+    }
+
+    private static List<Launch> coldStart(TestSmtpServer smtp, SmtpServerResource.Certificates certs, List<String> jvm, int launches,
+            Path log) throws Exception {
+        List<Launch> times = new ArrayList<>();
+        jvm = java.util.stream.Stream.concat(jvm.stream(), EXTRA.stream()).toList();
         for (int i = 0; i < launches; i++) {
             try (LambdaRuntimeStandIn runtime = new LambdaRuntimeStandIn()) {
                 var answer = runtime.invoke(PackagedFunctionIT.event(Relay.notification()), Duration.ofSeconds(14));
                 long start = System.currentTimeMillis();
-                try (PackagedFunction function = PackagedFunction.start(runtime.address(), env(smtp, certs),
-                        Path.of("target", "benchmark-cold.log"), jvm)) {
+                try (PackagedFunction function = PackagedFunction.start(JAVA, runtime.address(), env(smtp, certs), log, jvm)) {
                     var done = answer.get(60, TimeUnit.SECONDS);
                     if (!done.response().contains("\\\"status\\\":\\\"sent\\\"")) {
                         throw new IllegalStateException("not delivered: " + done.response());
                     }
-                    times.add(done.answeredAtMillis() - start);
+                    times.add(new Launch(done.answeredAtMillis() - start, runtime.firstPollAtMillis() - start));
+                    function.stopAndWait();
                 }
             }
         }
@@ -100,7 +144,7 @@ public final class PerformanceBenchmark {
 
     private static String warm(TestSmtpServer smtp, SmtpServerResource.Certificates certs) throws Exception {
         try (LambdaRuntimeStandIn runtime = new LambdaRuntimeStandIn();
-                PackagedFunction function = PackagedFunction.start(runtime.address(), env(smtp, certs),
+                PackagedFunction function = PackagedFunction.start(JAVA, runtime.address(), env(smtp, certs),
                         Path.of("target", "benchmark-warm.log"), List.of(LAMBDA_MEMORY, "-XX:+TieredCompilation",
                                 "-XX:TieredStopAtLevel=1"))) {
             for (int i = 0; i < WARM_UP; i++) {

@@ -38,6 +38,8 @@ public final class PerformanceBenchmark {
             .filter(o -> !o.isBlank()).toList();
     /** The JVM sees the memory of a 1024 MB function (template.yaml), not the whole machine. */
     private static final String LAMBDA_MEMORY = "-XX:MaxRAM=1024m";
+    private static final String C1 = "-XX:TieredStopAtLevel=1 (as template.yaml sets)";
+    private static final String DEPLOYED = C1 + ", secrets from Secrets Manager, records in DynamoDB (as deployed)";
     /** The function's JVM: {@code -Dbenchmark.java=/path/to/bin/java} compares JDKs; default, the one running this. */
     private static final String JAVA = System.getProperty("benchmark.java",
             ProcessHandle.current().info().command().orElse("java"));
@@ -53,16 +55,19 @@ public final class PerformanceBenchmark {
         report.append("machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores; function JVM: ")
                 .append(JAVA).append(" (Java ").append(feature).append("); function.zip ")
                 .append(Files.size(Path.of("target", "function.zip")) / 1024).append(" KiB\n\n");
+        Map<String, String> plain = env(smtp, certs);
+        Map<String, String> deployed = deployedEnv(plain);
+        List<String> c1 = List.of(LAMBDA_MEMORY, "-XX:TieredStopAtLevel=1");
         Map<String, List<String>> variants = new java.util.LinkedHashMap<>();
         variants.put("default JVM", List.of(LAMBDA_MEMORY));
-        variants.put("-XX:TieredStopAtLevel=1 (as template.yaml sets)", List.of(LAMBDA_MEMORY, "-XX:+TieredCompilation",
-                "-XX:TieredStopAtLevel=1"));
+        variants.put(C1, c1);
+        variants.put(DEPLOYED, c1);
         if (feature >= 25) {
             // JDK 25's AOT cache (JEP 483/514/515): classes loaded and linked, plus method profiles,
             // recorded by one training launch that delivers a notification.
             Path cache = Path.of("target", "benchmark.aot").toAbsolutePath();
             Files.deleteIfExists(cache);
-            coldStart(smtp, certs, List.of(LAMBDA_MEMORY, "-XX:AOTCacheOutput=" + cache, "-Xlog:aot"), 1,
+            coldStart(plain, List.of(LAMBDA_MEMORY, "-XX:AOTCacheOutput=" + cache, "-Xlog:aot"), 1,
                     Path.of("target", "benchmark-training.log"));
             variants.put("AOT cache (JDK 25, trained on one delivery)", List.of(LAMBDA_MEMORY, "-XX:AOTCache=" + cache));
             variants.put("AOT cache + TieredStopAtLevel=1", List.of(LAMBDA_MEMORY, "-XX:AOTCache=" + cache,
@@ -70,7 +75,7 @@ public final class PerformanceBenchmark {
         } else {
             Path archive = Path.of("target", "benchmark-appcds.jsa").toAbsolutePath();
             Files.deleteIfExists(archive);
-            coldStart(smtp, certs, List.of(LAMBDA_MEMORY, "-XX:ArchiveClassesAtExit=" + archive), 1,
+            coldStart(plain, List.of(LAMBDA_MEMORY, "-XX:ArchiveClassesAtExit=" + archive), 1,
                     Path.of("target", "benchmark-training.log"));
             variants.put("AppCDS archive + TieredStopAtLevel=1", List.of(LAMBDA_MEMORY, "-XX:SharedArchiveFile=" + archive,
                     "-XX:TieredStopAtLevel=1"));
@@ -78,7 +83,7 @@ public final class PerformanceBenchmark {
         report.append("| cold start (median of ").append(COLD_STARTS).append(" launches) | JVM start → delivered notification answered")
                 .append(" | of which init (→ first poll) | first invocation | min | max |\n|---|---|---|---|---|---|\n");
         for (var variant : variants.entrySet()) {
-            List<Launch> launches = coldStart(smtp, certs, variant.getValue(), COLD_STARTS);
+            List<Launch> launches = coldStart(variant.getKey().equals(DEPLOYED) ? deployed : plain, variant.getValue(), COLD_STARTS);
             List<Long> totals = launches.stream().map(Launch::total).toList();
             List<Long> inits = launches.stream().map(Launch::init).toList();
             List<Long> firsts = launches.stream().map(l -> l.total() - l.init()).toList();
@@ -112,24 +117,47 @@ public final class PerformanceBenchmark {
         return env;
     }
 
+    /**
+     * As template.yaml deploys it: both secrets from Secrets Manager (WireMock on loopback) and the
+     * idempotency records in DynamoDB (DynamoDB Local), so their clients' first calls are counted.
+     */
+    private static Map<String, String> deployedEnv(Map<String, String> plain) {
+        SecretsManagerStandIn secrets = new SecretsManagerStandIn();
+        DynamoDbLocal dynamo = new DynamoDbLocal();
+        Map<String, String> config = new HashMap<>(secrets.start());
+        config.putAll(dynamo.start());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            secrets.stop();
+            dynamo.stop();
+        }));
+        secrets.holds(SecretsManagerStandIn.RELAY_SECRET_ARN, SmtpServerResource.SECRET);
+        secrets.holds(SecretsManagerStandIn.SMTP_PASSWORD_ARN, TestSmtpServer.PASSWORD);
+        Map<String, String> env = new HashMap<>(plain);
+        env.remove("RELAY_SECRET");
+        env.remove("SMTP_PASSWORD");
+        config.forEach((key, value) -> env.put(key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_'), value));
+        // What Lambda sets for the execution role.
+        env.putAll(Map.of("AWS_REGION", "eu-west-1", "AWS_ACCESS_KEY_ID", "test", "AWS_SECRET_ACCESS_KEY", "test",
+                "AWS_SESSION_TOKEN", "test-session"));
+        return env;
+    }
+
     /** Launch to answer and launch to the first poll (the end of the init phase), per launch. */
     private record Launch(long total, long init) {
     }
 
-    private static List<Launch> coldStart(TestSmtpServer smtp, SmtpServerResource.Certificates certs, List<String> jvm, int launches)
-            throws Exception {
-        return coldStart(smtp, certs, jvm, launches, Path.of("target", "benchmark-cold.log"));
+    private static List<Launch> coldStart(Map<String, String> env, List<String> jvm, int launches) throws Exception {
+        return coldStart(env, jvm, launches, Path.of("target", "benchmark-cold.log"));
     }
 
-    private static List<Launch> coldStart(TestSmtpServer smtp, SmtpServerResource.Certificates certs, List<String> jvm, int launches,
-            Path log) throws Exception {
+    private static List<Launch> coldStart(Map<String, String> env, List<String> jvm, int launches, Path log) throws Exception {
         List<Launch> times = new ArrayList<>();
         jvm = java.util.stream.Stream.concat(jvm.stream(), EXTRA.stream()).toList();
         for (int i = 0; i < launches; i++) {
             try (LambdaRuntimeStandIn runtime = new LambdaRuntimeStandIn()) {
                 var answer = runtime.invoke(PackagedFunctionIT.event(Relay.notification()), Duration.ofSeconds(14));
                 long start = System.currentTimeMillis();
-                try (PackagedFunction function = PackagedFunction.start(JAVA, runtime.address(), env(smtp, certs), log, jvm)) {
+                try (PackagedFunction function = PackagedFunction.start(JAVA, runtime.address(), env, log, jvm)) {
                     var done = answer.get(60, TimeUnit.SECONDS);
                     if (!done.response().contains("\\\"status\\\":\\\"sent\\\"")) {
                         throw new IllegalStateException("not delivered: " + done.response());

@@ -113,7 +113,7 @@ public class NotificationResource {
             claim = store.claim(id, deadline.plusSeconds(1));
         } catch (RuntimeException storeDown) {
             // Sending unclaimed could duplicate a delivered mail; Auth0 retries this one instead.
-            Log.errorf("cannot claim webhook-id %s: %s", id, storeDown.getClass().getName());
+            Log.errorf("cannot claim webhook-id %s: %s", id, storeDown.getMessage());
             throw new StoreUnavailable("the relay cannot reach its idempotency store; Auth0 will retry");
         }
         if (claim.state() == IdempotencyStore.State.DELIVERED) {
@@ -132,7 +132,7 @@ public class NotificationResource {
             try {
                 store.release(id);
             } catch (RuntimeException storeDown) {
-                Log.errorf("cannot release webhook-id %s (%s); its lease expires by itself", id, storeDown.getClass().getName());
+                Log.errorf("cannot release webhook-id %s (%s); its lease expires by itself", id, storeDown.getMessage());
             }
             log.failed(n, to, id, started, e);
             throw e;
@@ -141,7 +141,7 @@ public class NotificationResource {
             store.delivered(id, delivery.messageId());
         } catch (RuntimeException storeDown) {
             // The mail has left: say so. Only a retry of this very id could now send it twice.
-            Log.errorf("delivered webhook-id %s but cannot record it (%s)", id, storeDown.getClass().getName());
+            Log.errorf("delivered webhook-id %s but cannot record it (%s)", id, storeDown.getMessage());
         }
         log.sent(n, to, id, started, delivery);
         return new Sent("sent", delivery.messageId());

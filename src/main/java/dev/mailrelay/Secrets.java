@@ -11,9 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import jakarta.inject.Singleton;
 
 import io.quarkus.logging.Log;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
-import software.amazon.awssdk.services.secretsmanager.SecretsManagerClientBuilder;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.mailrelay.aws.AwsCredentials;
+import dev.mailrelay.aws.AwsJsonClient;
 
 import dev.mailrelay.RelayException.SecretUnavailable;
 
@@ -35,18 +36,19 @@ public class Secrets {
     private final Optional<String> smtpPlain;
     private final Duration ttl;
     private final Duration refreshInterval;
-    private final Optional<java.net.URI> endpoint;
+    private final AwsJsonClient client;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
-    private volatile SecretsManagerClient client;
 
-    Secrets(RelayConfig relay, RelayConfig.Smtp smtp) {
+    Secrets(RelayConfig relay, RelayConfig.Smtp smtp, ObjectMapper json) {
         this.relayArn = relay.secretArn().filter(s -> !s.isBlank());
         this.relayPlain = relay.secret().orElse(List.of());
         this.smtpArn = smtp.passwordSecretArn().filter(s -> !s.isBlank());
         this.smtpPlain = smtp.password();
         this.ttl = relay.secretsCacheTtl();
         this.refreshInterval = relay.secretsRefreshInterval();
-        this.endpoint = relay.secretsEndpoint();
+        // Creating it costs nothing: no call, no credentials until the first read.
+        this.client = new AwsJsonClient("secretsmanager", "secretsmanager", "1.1", relay.secretsEndpoint(),
+                AwsCredentials.fromEnvironment(json), json);
     }
 
     /** Whether a signing secret is configured at all (checked at start-up, without reading it). */
@@ -81,8 +83,8 @@ public class Secrets {
             return cached.value();
         }
         try {
-            String value = client().getSecretValue(r -> r.secretId(arn)).secretString();
-            if (value == null || value.isBlank()) {
+            String value = client.call("GetSecretValue", Map.of("SecretId", arn)).path("SecretString").asText("");
+            if (value.isBlank()) {
                 throw new SecretUnavailable("the secret " + arn + " has no SecretString");
             }
             cache.put(arn, new Cached(value.strip(), now));
@@ -90,27 +92,12 @@ public class Secrets {
         } catch (SecretUnavailable e) {
             throw e;
         } catch (RuntimeException e) {
-            Log.errorf("cannot read secret %s from Secrets Manager: %s", arn, e.getClass().getSimpleName());
+            Log.errorf("cannot read secret %s from Secrets Manager: %s", arn, e.getMessage());
             if (cached != null) {
                 return cached.value(); // a rotation check failed; the value in hand still works until proven otherwise
             }
             throw new SecretUnavailable("the relay cannot read its secret from Secrets Manager; Auth0 will retry");
         }
-    }
-
-    private SecretsManagerClient client() {
-        SecretsManagerClient c = client;
-        if (c == null) {
-            synchronized (this) {
-                if (client == null) {
-                    SecretsManagerClientBuilder builder = SecretsManagerClient.builder().httpClient(UrlConnectionHttpClient.create());
-                    endpoint.ifPresent(builder::endpointOverride);
-                    client = builder.build();
-                }
-                c = client;
-            }
-        }
-        return c;
     }
 
     private static List<String> split(String value) {

@@ -2,14 +2,16 @@ package dev.mailrelay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -28,7 +30,7 @@ class DynamoDbIdempotencyStoreTest extends IdempotencyStoreContract {
     static void start() {
         LOCAL.start();
         client = LOCAL.client();
-        store = new DynamoDbIdempotencyStore(client, DynamoDbLocal.TABLE, Duration.ofHours(1), Clock.systemUTC());
+        store = DynamoDbIdempotencyStore.create(DynamoDbLocal.TABLE, Duration.ofHours(1), Optional.of(LOCAL.endpoint()), new ObjectMapper());
     }
 
     @AfterAll

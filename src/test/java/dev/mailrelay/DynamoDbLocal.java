@@ -72,6 +72,10 @@ public class DynamoDbLocal implements QuarkusTestResourceLifecycleManager {
         }
     }
 
+    URI endpoint() {
+        return endpoint;
+    }
+
     DynamoDbClient client() {
         return DynamoDbClient.builder().endpointOverride(endpoint).region(Region.EU_WEST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))

@@ -7,12 +7,12 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClientBuilder;
-import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
-import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.mailrelay.aws.AwsCallFailed;
+import dev.mailrelay.aws.AwsCredentials;
+import dev.mailrelay.aws.AwsJsonClient;
 
 /**
  * The store shared by every Lambda instance: one item per webhook-id, claimed with a conditional
@@ -29,41 +29,46 @@ public final class DynamoDbIdempotencyStore implements IdempotencyStore {
     /** Free, or an abandoned lease, or a record past its TTL that DynamoDB has not deleted yet. */
     private static final String CLAIMABLE = "attribute_not_exists(#id) OR #expires < :now";
 
-    private final DynamoDbClient dynamo;
+    private static final String CONDITION_FAILED = "ConditionalCheckFailedException";
+
+    private final AwsJsonClient dynamo;
     private final String table;
     private final Duration ttl;
     private final Clock clock;
 
-    public DynamoDbIdempotencyStore(DynamoDbClient dynamo, String table, Duration ttl, Clock clock) {
+    public DynamoDbIdempotencyStore(AwsJsonClient dynamo, String table, Duration ttl, Clock clock) {
         this.dynamo = dynamo;
         this.table = table;
         this.ttl = ttl;
         this.clock = clock;
     }
 
-    /** A client on the JDK's HTTP stack, with the region and credentials of the Lambda environment. */
-    static DynamoDbIdempotencyStore create(String table, Duration ttl, Optional<URI> endpoint) {
-        DynamoDbClientBuilder builder = DynamoDbClient.builder().httpClient(UrlConnectionHttpClient.create());
-        endpoint.ifPresent(builder::endpointOverride);
-        return new DynamoDbIdempotencyStore(builder.build(), table, ttl, Clock.systemUTC());
+    /** A client with the region and credentials of the Lambda environment, on the JDK's HTTP stack. */
+    public static DynamoDbIdempotencyStore create(String table, Duration ttl, Optional<URI> endpoint, ObjectMapper json) {
+        AwsJsonClient client = new AwsJsonClient("dynamodb", "DynamoDB_20120810", "1.0", endpoint, AwsCredentials.fromEnvironment(json),
+                json);
+        return new DynamoDbIdempotencyStore(client, table, ttl, Clock.systemUTC());
     }
 
     @Override
     public Claim claim(String id, Instant leaseUntil) {
         try {
-            dynamo.putItem(put -> put.tableName(table)
-                    .item(Map.of(ID, s(id), STATE, s(State.IN_FLIGHT.name()), EXPIRES_AT, n(leaseUntil.getEpochSecond() + 1)))
-                    .conditionExpression(CLAIMABLE)
-                    .expressionAttributeNames(Map.of("#id", ID, "#expires", EXPIRES_AT))
-                    .expressionAttributeValues(Map.of(":now", n(clock.instant().getEpochSecond())))
-                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
+            dynamo.call("PutItem", Map.of("TableName", table,
+                    "Item", Map.of(ID, s(id), STATE, s(State.IN_FLIGHT.name()), EXPIRES_AT, n(leaseUntil.getEpochSecond() + 1)),
+                    "ConditionExpression", CLAIMABLE,
+                    "ExpressionAttributeNames", Map.of("#id", ID, "#expires", EXPIRES_AT),
+                    "ExpressionAttributeValues", Map.of(":now", n(clock.instant().getEpochSecond())),
+                    "ReturnValuesOnConditionCheckFailure", "ALL_OLD"));
             return Claim.CLAIMED;
-        } catch (ConditionalCheckFailedException taken) {
-            Map<String, AttributeValue> old = taken.hasItem() ? taken.item()
-                    : dynamo.getItem(get -> get.tableName(table).key(Map.of(ID, s(id))).consistentRead(true)).item();
-            if (old != null && State.DELIVERED.name().equals(old.get(STATE).s())) {
-                AttributeValue messageId = old.get(MESSAGE_ID);
-                return new Claim(State.DELIVERED, messageId == null ? null : messageId.s());
+        } catch (AwsCallFailed e) {
+            if (!e.is(CONDITION_FAILED)) {
+                throw e;
+            }
+            JsonNode old = e.body().has("Item") ? e.body().get("Item")
+                    : dynamo.call("GetItem", Map.of("TableName", table, "Key", Map.of(ID, s(id)), "ConsistentRead", true)).path("Item");
+            if (State.DELIVERED.name().equals(old.path(STATE).path("S").asText())) {
+                JsonNode messageId = old.path(MESSAGE_ID).path("S");
+                return new Claim(State.DELIVERED, messageId.isTextual() ? messageId.asText() : null);
             }
             return Claim.IN_FLIGHT;
         }
@@ -71,27 +76,30 @@ public final class DynamoDbIdempotencyStore implements IdempotencyStore {
 
     @Override
     public void delivered(String id, String messageId) {
-        dynamo.putItem(put -> put.tableName(table).item(Map.of(ID, s(id), STATE, s(State.DELIVERED.name()),
+        dynamo.call("PutItem", Map.of("TableName", table, "Item", Map.of(ID, s(id), STATE, s(State.DELIVERED.name()),
                 MESSAGE_ID, s(messageId), EXPIRES_AT, n(clock.instant().plus(ttl).getEpochSecond()))));
     }
 
     @Override
     public void release(String id) {
         try {
-            dynamo.deleteItem(delete -> delete.tableName(table).key(Map.of(ID, s(id)))
-                    .conditionExpression("#state = :inflight")
-                    .expressionAttributeNames(Map.of("#state", STATE))
-                    .expressionAttributeValues(Map.of(":inflight", s(State.IN_FLIGHT.name()))));
-        } catch (ConditionalCheckFailedException alreadyGoneOrDelivered) {
-            // nothing to give up
+            dynamo.call("DeleteItem", Map.of("TableName", table, "Key", Map.of(ID, s(id)),
+                    "ConditionExpression", "#state = :inflight",
+                    "ExpressionAttributeNames", Map.of("#state", STATE),
+                    "ExpressionAttributeValues", Map.of(":inflight", s(State.IN_FLIGHT.name()))));
+        } catch (AwsCallFailed e) {
+            if (!e.is(CONDITION_FAILED)) {
+                throw e; // otherwise nothing to give up: already gone, or delivered
+            }
         }
     }
 
-    private static AttributeValue s(String value) {
-        return AttributeValue.fromS(value);
+    /** DynamoDB's typed attribute values, as the JSON protocol writes them. */
+    private static Map<String, String> s(String value) {
+        return Map.of("S", value);
     }
 
-    private static AttributeValue n(long value) {
-        return AttributeValue.fromN(Long.toString(value));
+    private static Map<String, String> n(long value) {
+        return Map.of("N", Long.toString(value));
     }
 }

@@ -5,6 +5,8 @@ import java.time.Clock;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import io.quarkus.logging.Log;
 
 import dev.mailrelay.RelayConfig;
@@ -14,11 +16,11 @@ public class IdempotencyStoreProducer {
 
     @Produces
     @Singleton
-    IdempotencyStore store(RelayConfig config) {
+    IdempotencyStore store(RelayConfig config, ObjectMapper json) {
         RelayConfig.Idempotency settings = config.idempotency();
         if (settings.table().isPresent()) {
             Log.infof("idempotency records in DynamoDB table %s, kept %s", settings.table().get(), settings.ttl());
-            return DynamoDbIdempotencyStore.create(settings.table().get(), settings.ttl(), settings.endpoint());
+            return DynamoDbIdempotencyStore.create(settings.table().get(), settings.ttl(), settings.endpoint(), json);
         }
         return new InMemoryIdempotencyStore(settings.ttl(), settings.maxEntries(), Clock.systemUTC());
     }

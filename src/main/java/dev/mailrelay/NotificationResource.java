@@ -147,7 +147,7 @@ public class NotificationResource {
         return new Sent("sent", delivery.messageId());
     }
 
-    private Notification parse(byte[] body) {
+    Notification parse(byte[] body) {
         Notification n;
         try {
             n = reader.readValue(body);

@@ -25,9 +25,12 @@ import dev.mailrelay.TestSmtpServer.Stage;
  */
 class PackagedFunctionIT {
 
+    private static final Path LOG = Path.of("target", "packaged-function-it.log");
+
     private static TestSmtpServer smtp;
     private static LambdaRuntimeStandIn runtime;
     private static PackagedFunction function;
+    private static int connectionsDuringInit;
 
     @BeforeAll
     static void start() throws Exception {
@@ -42,7 +45,14 @@ class PackagedFunctionIT {
                 "SMTP_CA_FILE", certs.ca().toString(),
                 "SMTP_COMMAND_TIMEOUT", "20s",
                 "RELAY_SECRET", SmtpServerResource.SECRET,
-                "RELAY_ALLOWED_FROM", "@mail.example.com"), Path.of("target", "packaged-function-it.log"), List.of());
+                "RELAY_ALLOWED_FROM", "@mail.example.com",
+                // As Lambda sets it for provisioned concurrency: the init primes the request path.
+                "AWS_LAMBDA_INITIALIZATION_TYPE", "provisioned-concurrency"), LOG, List.of());
+        long until = System.currentTimeMillis() + 60_000;
+        while (runtime.firstPollAtMillis() < 0 && System.currentTimeMillis() < until && function.isAlive()) {
+            Thread.sleep(20);
+        }
+        connectionsDuringInit = smtp.connections();
     }
 
     @AfterAll
@@ -79,6 +89,13 @@ class PackagedFunctionIT {
             assertThat(response.get("body").asText()).contains("\"status\":\"sent\"");
         }
         assertThat(smtp.received()).hasSize(types.size());
+    }
+
+    @Test
+    void primesTheRequestPathDuringInitWithoutConnectingToTheSmtpServer() throws Exception {
+        assertThat(runtime.firstPollAtMillis()).as("init finished").isPositive();
+        assertThat(java.nio.file.Files.readString(LOG)).contains("primed the request path in").doesNotContain("priming failed");
+        assertThat(connectionsDuringInit).isZero();
     }
 
     @Test

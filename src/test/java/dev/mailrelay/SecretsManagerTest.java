@@ -9,6 +9,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
+import jakarta.inject.Inject;
+
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -41,6 +43,22 @@ class SecretsManagerTest {
     void reset() {
         smtp.reset();
         secretsManager.forgetRequests();
+    }
+
+    @Inject
+    NotificationResource resource;
+    @Inject
+    dev.mailrelay.smtp.SmtpSender sender;
+    @Inject
+    com.fasterxml.jackson.databind.ObjectMapper mapper;
+
+    @Test
+    @Order(0)
+    void primingTheRequestPathReadsNoSecretAndOpensNoConnection() throws Exception {
+        Primer.prime(resource, sender, mapper);
+        assertThat(secretsManager.reads(SecretsManagerStandIn.RELAY_SECRET_ARN)).isZero();
+        assertThat(secretsManager.reads(SecretsManagerStandIn.SMTP_PASSWORD_ARN)).isZero();
+        assertThat(smtp.connections()).isZero();
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.mailrelay;
 
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -14,7 +15,6 @@ import javax.net.ssl.TrustManagerFactory;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkus.logging.Log;
@@ -25,9 +25,9 @@ import dev.mailrelay.smtp.SmtpSender;
 /**
  * Runs the request path once during init, so its classes are loaded and initialised then rather
  * than on the first login email: JSON parsing and Bean Validation of a notification, the
- * signature check, the MIME encoding, a TLS ClientHello and the success body. It sends nothing,
- * opens no connection and reads no secret (a throwaway key signs), so a SnapStart snapshot holds
- * nothing that must stay fresh or private.
+ * signature check, the MIME encoding, the retry and breaker guard, a TLS ClientHello, the success
+ * body and the AWS clients' HTTP stack. It sends nothing, opens no connection and reads no secret
+ * (a throwaway key signs), so a SnapStart snapshot holds nothing that must stay fresh or private.
  *
  * <p>It runs when the init is off the request path: before a SnapStart snapshot and for
  * provisioned concurrency (AWS_LAMBDA_INITIALIZATION_TYPE). In an on-demand cold start it would
@@ -45,14 +45,13 @@ public class Primer {
         try {
             prime(resource.get(), sender, mapper);
             Log.infof("primed the request path in %d ms (%s init)", (System.nanoTime() - started) / 1_000_000, type);
-        } catch (RuntimeException | GeneralSecurityException | JsonProcessingException e) {
+        } catch (Exception e) {
             // Priming only saves time; a failure here must not fail the init.
             Log.warnf("priming failed (%s); the first request loads what it needs", e);
         }
     }
 
-    static void prime(NotificationResource resource, SmtpSender sender, ObjectMapper mapper)
-            throws GeneralSecurityException, JsonProcessingException {
+    static void prime(NotificationResource resource, SmtpSender sender, ObjectMapper mapper) throws Exception {
         Map<String, Object> sample = new LinkedHashMap<>();
         sample.put("to", "jane.doe@example.org");
         sample.put("from", "Example <noreply@example.com>");
@@ -74,6 +73,8 @@ public class Primer {
         sender.prime(n, from, to, "<priming@relay.invalid>");
         mapper.writeValueAsBytes(new NotificationResource.Sent("sent", "<priming@relay.invalid>"));
         clientHello();
+        // The AWS clients' HTTP stack, without a connection.
+        URI.create("https://dynamodb.us-east-1.amazonaws.com/").toURL().openConnection().setRequestProperty("X-Amz-Target", "none");
     }
 
     /** The first flight of a TLS handshake, into a buffer: key shares, cipher suites, the default trust store. */

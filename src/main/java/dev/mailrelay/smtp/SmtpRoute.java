@@ -59,7 +59,12 @@ final class SmtpRoute {
         this.passwordRotates = mail.passwordRotates();
         this.account = mail.username().flatMap(u -> Address.parse(u, false));
         this.keepAliveNanos = smtp.keepAlive().toNanos();
-        this.guard = Guard.create()
+        this.guard = guard(name, relay);
+    }
+
+    /** Retry within the time budget, then a circuit breaker per server; only failures before DATA are retried. */
+    static Guard guard(String name, RelayConfig relay) {
+        return Guard.create()
                 .withDescription("smtp-" + name)
                 .withRetry()
                     .maxRetries(Math.max(0, relay.retry().maxAttempts() - 1))

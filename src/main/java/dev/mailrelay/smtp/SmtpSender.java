@@ -77,8 +77,10 @@ public class SmtpSender {
     private final SmtpRoute primary;
     private final SmtpRoute fallback;
     private final Optional<Address> account;
+    private final RelayConfig relay;
 
     SmtpSender(Vertx vertx, RelayConfig relay, RelayConfig.Smtp smtp, Secrets secrets) {
+        this.relay = relay;
         this.account = smtp.username().flatMap(u -> Address.parse(u, false));
         this.primary = smtp.host().map(host -> new SmtpRoute("primary", vertx, relay, smtp,
                 new MailAccount(host, smtp.port(), smtp.username(), secrets::smtpPassword, secrets.smtpPasswordRotates(),
@@ -114,11 +116,13 @@ public class SmtpSender {
     }
 
     /**
-     * Builds and MIME-encodes {@code n} exactly as a send would, without connecting: the encoder
-     * and its charset and base64 code are loaded before a SnapStart snapshot ({@code Primer}).
+     * Builds and MIME-encodes {@code n} exactly as a send would, and passes through a guard like the
+     * servers' own, without connecting: their code is loaded before a SnapStart snapshot ({@code Primer}).
      */
-    public int prime(Notification n, Address from, Address to, String messageId) {
-        return new MailEncoder(message(n, from, from, to, messageId), "relay.invalid").encode().length();
+    public int prime(Notification n, Address from, Address to, String messageId) throws Exception {
+        String mime = new MailEncoder(message(n, from, from, to, messageId), "relay.invalid").encode();
+        // A guard of its own (its name is not a server's), so no breaker counts this call.
+        return SmtpRoute.guard("priming", relay).call(mime::length, Integer.class);
     }
 
     private static MailMessage message(Notification n, Address from, Address bounce, Address to, String messageId) {

@@ -53,6 +53,14 @@ final class PackagedFunction implements AutoCloseable {
         if (Files.exists(target.resolve("lib")) && Files.getLastModifiedTime(target).compareTo(Files.getLastModifiedTime(zip)) >= 0) {
             return target.toAbsolutePath();
         }
+        // Afresh: a file left from an older zip (a jar since removed) would hide a missing class.
+        if (Files.exists(target)) {
+            try (var walk = Files.walk(target)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
         try (InputStream in = Files.newInputStream(zip); ZipInputStream entries = new ZipInputStream(in)) {
             for (ZipEntry entry; (entry = entries.getNextEntry()) != null;) {
                 Path out = target.resolve(entry.getName()).normalize();

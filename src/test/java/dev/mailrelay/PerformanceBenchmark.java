@@ -55,7 +55,8 @@ public final class PerformanceBenchmark {
                 .append(JAVA).append(" (Java ").append(feature).append("); function.zip ")
                 .append(Files.size(Path.of("target", "function.zip")) / 1024).append(" KiB\n\n");
         Map<String, String> plain = env(smtp, certs);
-        Map<String, String> deployed = deployedEnv(plain);
+        List<Runnable> cleanUp = new ArrayList<>();
+        Map<String, String> deployed = deployedEnv(plain, cleanUp);
         // What an instance restored from a SnapStart snapshot (or a provisioned one) starts from:
         // an init that primed the request path; its first invocation is what the user waits for.
         Map<String, String> primed = new HashMap<>(deployed);
@@ -99,6 +100,7 @@ public final class PerformanceBenchmark {
             report.append('\n').append(warm(smtp, certs)).append('\n').append(floor(smtp, certs));
         }
         smtp.stop();
+        cleanUp.forEach(Runnable::run);
         Files.writeString(Path.of("target", "benchmark.md"), report);
         System.out.println("\n" + report);
     }
@@ -125,15 +127,14 @@ public final class PerformanceBenchmark {
      * As template.yaml deploys it: both secrets from Secrets Manager (WireMock on loopback) and the
      * idempotency records in DynamoDB (DynamoDB Local), so their clients' first calls are counted.
      */
-    private static Map<String, String> deployedEnv(Map<String, String> plain) {
+    private static Map<String, String> deployedEnv(Map<String, String> plain, List<Runnable> cleanUp) {
         SecretsManagerStandIn secrets = new SecretsManagerStandIn();
         DynamoDbLocal dynamo = new DynamoDbLocal();
         Map<String, String> config = new HashMap<>(secrets.start());
         config.putAll(dynamo.start());
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            secrets.stop();
-            dynamo.stop();
-        }));
+        // Stopped at the end: WireMock's threads would otherwise keep Maven's JVM (and DynamoDB Local) alive.
+        cleanUp.add(secrets::stop);
+        cleanUp.add(dynamo::stop);
         secrets.holds(SecretsManagerStandIn.RELAY_SECRET_ARN, SmtpServerResource.SECRET);
         secrets.holds(SecretsManagerStandIn.SMTP_PASSWORD_ARN, TestSmtpServer.PASSWORD);
         Map<String, String> env = new HashMap<>(plain);

@@ -39,7 +39,7 @@ public class Secrets {
     private final AwsJsonClient client;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
-    Secrets(RelayConfig relay, RelayConfig.Smtp smtp, ObjectMapper json) {
+    Secrets(RelayConfig relay, RelayConfig.Smtp smtp, AwsCredentials credentials, ObjectMapper json) {
         this.relayArn = relay.secretArn().filter(s -> !s.isBlank());
         this.relayPlain = relay.secret().orElse(List.of());
         this.smtpArn = smtp.passwordSecretArn().filter(s -> !s.isBlank());
@@ -48,7 +48,7 @@ public class Secrets {
         this.refreshInterval = relay.secretsRefreshInterval();
         // Creating it costs nothing: no call, no credentials until the first read.
         this.client = new AwsJsonClient("secretsmanager", "secretsmanager", "1.1", relay.secretsEndpoint(),
-                AwsCredentials.fromEnvironment(json), json);
+                credentials, json);
     }
 
     /** Whether a signing secret is configured at all (checked at start-up, without reading it). */

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
+import dev.mailrelay.aws.AwsCredentials;
 import dev.mailrelay.idempotency.DynamoDbIdempotencyStore;
 import dev.mailrelay.idempotency.IdempotencyStore;
 
@@ -30,7 +31,8 @@ class DynamoDbIdempotencyStoreTest extends IdempotencyStoreContract {
     static void start() {
         LOCAL.start();
         client = LOCAL.client();
-        store = DynamoDbIdempotencyStore.create(DynamoDbLocal.TABLE, Duration.ofHours(1), Optional.of(LOCAL.endpoint()), new ObjectMapper());
+        store = DynamoDbIdempotencyStore.create(DynamoDbLocal.TABLE, Duration.ofHours(1), Optional.of(LOCAL.endpoint()),
+                new AwsCredentials(new ObjectMapper()), new ObjectMapper());
     }
 
     @AfterAll

@@ -11,6 +11,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.function.UnaryOperator;
 
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -20,6 +23,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * container credentials endpoint, which is what Lambda offers instead of the variables when
  * SnapStart is on. Looked up on first use, never at start-up, so no snapshot holds them.
  */
+@Singleton
 public final class AwsCredentials {
 
     /** One set of keys; {@code sessionToken} is null for long-term keys. */
@@ -45,8 +49,10 @@ public final class AwsCredentials {
         this.clock = clock;
     }
 
-    public static AwsCredentials fromEnvironment(ObjectMapper json) {
-        return new AwsCredentials(System::getenv, System::getProperty, json, Clock.systemUTC());
+    /** One instance for both AWS clients, so the container credentials are fetched and cached once. */
+    @Inject
+    public AwsCredentials(ObjectMapper json) {
+        this(System::getenv, System::getProperty, json, Clock.systemUTC());
     }
 
     /** The region the function runs in (AWS_REGION on Lambda). */

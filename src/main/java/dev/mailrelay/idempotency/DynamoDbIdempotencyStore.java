@@ -44,9 +44,9 @@ public final class DynamoDbIdempotencyStore implements IdempotencyStore {
     }
 
     /** A client with the region and credentials of the Lambda environment, on the JDK's HTTP stack. */
-    public static DynamoDbIdempotencyStore create(String table, Duration ttl, Optional<URI> endpoint, ObjectMapper json) {
-        AwsJsonClient client = new AwsJsonClient("dynamodb", "DynamoDB_20120810", "1.0", endpoint, AwsCredentials.fromEnvironment(json),
-                json);
+    public static DynamoDbIdempotencyStore create(String table, Duration ttl, Optional<URI> endpoint, AwsCredentials credentials,
+            ObjectMapper json) {
+        AwsJsonClient client = new AwsJsonClient("dynamodb", "DynamoDB_20120810", "1.0", endpoint, credentials, json);
         return new DynamoDbIdempotencyStore(client, table, ttl, Clock.systemUTC());
     }
 

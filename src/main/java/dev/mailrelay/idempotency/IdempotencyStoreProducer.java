@@ -10,17 +10,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.logging.Log;
 
 import dev.mailrelay.RelayConfig;
+import dev.mailrelay.aws.AwsCredentials;
 
 /** RELAY_IDEMPOTENCY_TABLE chooses the store: DynamoDB when set, memory otherwise. */
 public class IdempotencyStoreProducer {
 
     @Produces
     @Singleton
-    IdempotencyStore store(RelayConfig config, ObjectMapper json) {
+    IdempotencyStore store(RelayConfig config, AwsCredentials credentials, ObjectMapper json) {
         RelayConfig.Idempotency settings = config.idempotency();
         if (settings.table().isPresent()) {
             Log.infof("idempotency records in DynamoDB table %s, kept %s", settings.table().get(), settings.ttl());
-            return DynamoDbIdempotencyStore.create(settings.table().get(), settings.ttl(), settings.endpoint(), json);
+            return DynamoDbIdempotencyStore.create(settings.table().get(), settings.ttl(), settings.endpoint(), credentials, json);
         }
         return new InMemoryIdempotencyStore(settings.ttl(), settings.maxEntries(), Clock.systemUTC());
     }

@@ -13,16 +13,28 @@ const crypto = require('node:crypto');
 /** The relay answers within 12 s; Auth0 stops the whole execution at 20 s. */
 const RELAY_TIMEOUT_MS = 15_000;
 const MAX_REASON = 1024;
+/** The relay's problems are a few hundred bytes; nothing longer is worth reading. */
+const MAX_READ = 16 * 1024;
+const MAX_DETAIL = 600;
+
+/** HMAC(secret, label) keys the ids, apart from the signatures (the relay derives the same key). */
+const ID_KEY_LABEL = 'auth0-mail-relay webhook-id v1';
+const DASHBOARD_TEST = 'try_provider_configuration_email';
 
 /**
- * Idempotency key: identical notifications give identical ids, so Auth0's retries of one
- * event reuse the key. The fields are joined as a JSON array, which cannot be ambiguous.
+ * Idempotency key: identical notifications give identical ids, so Auth0's retries of one event
+ * reuse the key; keyed, so a logged id reveals nothing of the content (an unkeyed hash would let
+ * a 6-digit code be brute-forced from it). Each field is written as `<UTF-8 byte length>:<value>;`
+ * (`-;` when absent), which cannot be ambiguous. The dashboard's "Send Test Email" gets a fresh
+ * id every time: pressing it twice should send two mails.
  */
-function webhookId(body) {
-  const fields = [body.tenant, body.message_type, body.to, body.subject, body.html, body.text]
-    .map((v) => (v === undefined ? null : v));
-  const digest = crypto.createHash('sha256').update(JSON.stringify(fields), 'utf8').digest('base64url');
-  return `msg_${digest}`;
+function webhookId(body, key) {
+  if (body.message_type === DASHBOARD_TEST) return `msg_${crypto.randomBytes(32).toString('base64url')}`;
+  const idKey = crypto.createHmac('sha256', key).update(ID_KEY_LABEL, 'utf8').digest();
+  const input = [body.tenant, body.message_type, body.to, body.subject, body.html, body.text]
+    .map((v) => (v === undefined || v === null ? '-;' : `${Buffer.byteLength(String(v), 'utf8')}:${v};`))
+    .join('');
+  return `msg_${crypto.createHmac('sha256', idKey).update(input, 'utf8').digest('base64url')}`;
 }
 
 /** Standard Webhooks signature header value for one key. */
@@ -78,17 +90,44 @@ function reason(text) {
   return text.length <= MAX_REASON ? text : `${text.slice(0, MAX_REASON - 1)}…`;
 }
 
-async function problemDetail(response) {
+/** Reads at most `limit` bytes of the body and cancels the rest: a relay (or whatever answers) cannot make us buffer more. */
+async function readCapped(response, limit) {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
   try {
-    const text = await response.text();
-    try {
-      const problem = JSON.parse(text);
-      return problem.detail || problem.title || '';
-    } catch {
-      return text.slice(0, 200);
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
     }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+/**
+ * The problem's detail, for the tenant log. Only the relay's own problem+json is quoted (cut to
+ * MAX_DETAIL, control characters removed); anything else (a proxy's HTML page, say) is described,
+ * never copied.
+ */
+async function problemDetail(response) {
+  let text;
+  try {
+    text = await readCapped(response, MAX_READ);
   } catch {
     return '';
+  }
+  try {
+    const problem = JSON.parse(text);
+    const detail = String(problem.detail || problem.title || '').replace(/[\u0000-\u001f\u007f]/g, ' ');
+    return detail.length <= MAX_DETAIL ? detail : `${detail.slice(0, MAX_DETAIL - 1)}…`;
+  } catch {
+    const type = (response.headers.get('content-type') || 'no content type').split(';')[0].slice(0, 60);
+    return `not a problem+json answer (${type})`;
   }
 }
 
@@ -101,7 +140,7 @@ async function deliver(event, api, { timeoutMs = RELAY_TIMEOUT_MS, now = () => D
   }
   const body = buildBody(event);
   const payload = JSON.stringify(body);
-  const id = webhookId(body);
+  const id = webhookId(body, secrets.key);
   const timestamp = Math.floor(now() / 1000).toString();
 
   let response;

@@ -36,15 +36,24 @@ async function diagnostics(url, secret) {
   const { sign } = action.internals;
   const target = new URL('../diagnostics/smtp', url.replace(/\/+$/, '')).toString();
   const payload = '{}';
-  const id = `msg_diagnostics_${Date.now()}`;
+  // The relay opens diagnostics only to ids that start with diag_, and runs each id once.
+  const id = `diag_${Date.now()}_${require('node:crypto').randomBytes(8).toString('hex')}`;
   const timestamp = Math.floor(Date.now() / 1000).toString();
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  const response = await fetch(target, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': timestamp,
-      'webhook-signature': sign(key, id, timestamp, payload) },
-    body: payload,
-  });
+  let response;
+  try {
+    response = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': timestamp,
+        'webhook-signature': sign(key, id, timestamp, payload) },
+      body: payload,
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (err) {
+    console.log(`diagnostics: network error: ${(err.cause && err.cause.code) || err.message}`);
+    console.log(startHint(url));
+    return false;
+  }
   const report = await response.json();
   if (response.status !== 200) {
     console.log(`diagnostics answered ${response.status}: ${report.detail}`);
@@ -84,7 +93,25 @@ async function main() {
 
   if (args.json) console.log(JSON.stringify(result));
   else console.log(result.reason ? `${result.outcome}: ${result.reason}` : result.outcome);
+  if (!args.json && nobodyAnswered(result.reason)) console.log(startHint(event.secrets.RELAY_URL));
   process.exitCode = result.outcome === 'delivered' ? 0 : 1;
 }
 
-main();
+/** The Action's own words for a relay that is not there, which is what a first run usually meets. */
+function nobodyAnswered(reason) {
+  return /: network error: /.test(reason || '');
+}
+
+function startHint(url) {
+  return [
+    `No relay answers at ${url}.`,
+    process.env.RELAY_URL
+      ? '  RELAY_URL is set: check that it is the deployed relay\'s RelayUrl (sam deploy prints it).'
+      : '  Start one first, in another terminal:  ./mvnw quarkus:dev   (it listens on http://localhost:8080),',
+    '  or point this at a deployed relay:      RELAY_URL=https://… RELAY_SECRET=whsec_… node actions/try-local.js',
+  ].join('\n');
+}
+
+if (require.main === module) main();
+
+module.exports = { startHint };

@@ -14,25 +14,30 @@ import java.util.regex.Pattern;
 public record Address(String displayName, String localPart, String domain) {
 
     private static final Pattern DOT_ATOM = Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*");
-    /** Quoted local parts without white space: the mail client cannot write one with a space. */
-    private static final Pattern QUOTED = Pattern.compile("\"([\\x21\\x23-\\x5B\\x5D-\\x7E]|\\\\[\\x21-\\x7E])*\"");
+    /**
+     * Quoted local parts of atext and dots only ("john..doe"): the mail client cannot carry a space
+     * or a special (a comma, parenthesis, angle bracket, @ or backslash) in one.
+     */
+    private static final Pattern QUOTED = Pattern.compile("\"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+\"");
+    /** Longest accepted text: an address is at most 254, a display name a few dozen characters. */
+    static final int MAX_LENGTH = 512;
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
     private static final Pattern NAME_ADDR = Pattern.compile("([^<>]*)<([^<>]+)>");
-    private static final Pattern DISPLAY_NAME = Pattern.compile("[^\\p{Cntrl}\"\\\\]*|\"([^\\p{Cntrl}\"\\\\]|\\\\[\\x20-\\x7E])*\"");
-    private static final Pattern ANY_ADDRESS = Pattern.compile("[^\\s<>@\"]+@([A-Za-z0-9.-]+)");
+    /** An address in free text: a quoted local part (which may hold anything) or a plain one. */
+    private static final Pattern ANY_ADDRESS = Pattern.compile("(\"[^\"\\r\\n]{0,64}\"|[^\\s<>@\"(),;:]+)@([A-Za-z0-9.-]+)");
 
     /** Parses a bare address, or with {@code withDisplayName} also the {@code Name <address>} form. */
     public static Optional<Address> parse(String text, boolean withDisplayName) {
-        if (text == null) {
+        if (text == null || text.length() > MAX_LENGTH) {
             return Optional.empty();
         }
         String display = null;
         String spec = text.strip();
         Matcher nameAddr = NAME_ADDR.matcher(spec);
         if (withDisplayName && nameAddr.matches()) {
-            display = nameAddr.group(1).strip();
+            display = displayName(nameAddr.group(1).strip());
             spec = nameAddr.group(2).strip();
-            if (!DISPLAY_NAME.matcher(display).matches()) {
+            if (display == null) {
                 return Optional.empty();
             }
         }
@@ -67,29 +72,38 @@ public record Address(String displayName, String localPart, String domain) {
         return Optional.of(ascii);
     }
 
+    /**
+     * The display name as text: unquoted and unescaped when it came as a quoted-string; null when
+     * it holds a control character, or a quote or backslash outside a quoted-string. A loop, not
+     * a regex: a regex alternation recurses per character and overflows the stack on long input.
+     */
+    private static String displayName(String raw) {
+        boolean quoted = raw.length() > 1 && raw.charAt(0) == '"' && raw.charAt(raw.length() - 1) == '"';
+        String inner = quoted ? raw.substring(1, raw.length() - 1) : raw;
+        StringBuilder name = new StringBuilder(inner.length());
+        for (int i = 0; i < inner.length(); i++) {
+            char c = inner.charAt(i);
+            if (Character.isISOControl(c)) {
+                return null;
+            }
+            if (c == '"' || c == '\\') {
+                if (!quoted || c == '"' || i + 1 == inner.length() || Character.isISOControl(inner.charAt(i + 1))) {
+                    return null;
+                }
+                c = inner.charAt(++i);
+            }
+            name.append(c);
+        }
+        return name.toString();
+    }
+
     /** The address as it goes into the SMTP envelope. */
     public String addrSpec() {
         return localPart + "@" + domain;
     }
 
-    /**
-     * {@code Name <address>} for the mail client. It encodes non-ASCII names itself but writes an
-     * ASCII name as given, so one with specials (a comma, say) is quoted here.
-     */
-    public String header() {
-        if (displayName == null) {
-            return addrSpec();
-        }
-        boolean quoted = displayName.length() > 1 && displayName.startsWith("\"") && displayName.endsWith("\"");
-        String name = quoted ? displayName.substring(1, displayName.length() - 1).replaceAll("\\\\(.)", "$1") : displayName;
-        boolean ascii = name.chars().allMatch(c -> c < 128);
-        boolean specials = name.chars().anyMatch(c -> "()<>[]:;@\\,.\"".indexOf(c) >= 0);
-        String phrase = ascii && specials ? "\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"" : name;
-        return phrase + " <" + addrSpec() + ">";
-    }
-
     /** Replaces every address in a text by {@code ***@domain}, so it can be logged. */
     public static String redact(String text) {
-        return text == null ? null : ANY_ADDRESS.matcher(text).replaceAll("***@$1");
+        return text == null ? null : ANY_ADDRESS.matcher(text).replaceAll("***@$2");
     }
 }

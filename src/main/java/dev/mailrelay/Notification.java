@@ -14,8 +14,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * CR and LF, so no header can be injected; unknown message types are accepted on purpose.
  */
 public record Notification(
-        @NotBlank @Pattern(regexp = ONE_LINE, message = NO_CRLF) @Mailbox String to,
-        @NotBlank @Pattern(regexp = ONE_LINE, message = NO_CRLF) @Mailbox(displayName = true) String from,
+        @NotBlank @Size(max = 254) @Pattern(regexp = ONE_LINE, message = NO_CRLF) @Mailbox String to,
+        @NotBlank @Size(max = Address.MAX_LENGTH) @Pattern(regexp = ONE_LINE, message = NO_CRLF) @Mailbox(displayName = true) String from,
         @NotNull @Size(max = 998) @Pattern(regexp = ONE_LINE, message = NO_CRLF) String subject,
         String html,
         String text,

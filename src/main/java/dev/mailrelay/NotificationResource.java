@@ -27,21 +27,17 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.type.LogicalType;
 
-import io.quarkus.logging.Log;
 
 
-import dev.mailrelay.RelayException.InFlight;
 import dev.mailrelay.RelayException.InvalidNotification;
 import dev.mailrelay.RelayException.PayloadTooLarge;
 import dev.mailrelay.RelayException.SenderNotAllowed;
-import dev.mailrelay.RelayException.StoreUnavailable;
-import dev.mailrelay.idempotency.IdempotencyStore;
-import dev.mailrelay.idempotency.IdempotencyStore.Claim;
+import dev.mailrelay.RelayException.SignatureRejected;
 import dev.mailrelay.smtp.SmtpSender;
 
 /**
- * POST /v1/notifications/email: verify, parse, check the sender, claim the webhook-id, send; every
- * check runs before any byte goes out. Blocking on purpose: a Lambda instance serves one request
+ * POST /v1/notifications/email: verify, parse, check the sender, then hand over to
+ * {@link NotificationService}; every check runs before any byte goes out. Blocking on purpose: a Lambda instance serves one request
  * at a time, and the SMTP conversation is bounded by the request's deadline.
  */
 @Path("/v1/notifications/email")
@@ -52,22 +48,20 @@ public class NotificationResource {
     }
 
     private final SignatureVerifier verifier;
+    private final NotificationService service;
     private final SmtpSender sender;
     private final Validator validator;
     private final ObjectReader reader;
     private final int maxBodyBytes;
     private final Set<String> allowedFrom;
-    private final IdempotencyStore store;
     private final LambdaInvocation invocation;
-    private final DeliveryLog log;
 
-    NotificationResource(SignatureVerifier verifier, SmtpSender sender, Validator validator, ObjectMapper mapper,
-            RelayConfig config, IdempotencyStore store, LambdaInvocation invocation, DeliveryLog log) {
+    NotificationResource(SignatureVerifier verifier, NotificationService service, SmtpSender sender, Validator validator,
+            ObjectMapper mapper, RelayConfig config, LambdaInvocation invocation) {
         this.verifier = verifier;
+        this.service = service;
         this.sender = sender;
-        this.store = store;
         this.invocation = invocation;
-        this.log = log;
         this.validator = validator;
         this.reader = strict(mapper).readerFor(Notification.class);
         this.maxBodyBytes = config.maxBodyBytes();
@@ -98,53 +92,21 @@ public class NotificationResource {
         if (body.length > maxBodyBytes) {
             throw new PayloadTooLarge("the body is " + body.length + " bytes; the limit is " + maxBodyBytes);
         }
+        // getHeaderString re-joins a value the HTTP layer split at its commas ("v1,<base64>"). The
+        // webhook-id is only signed here: the relay derives the ids it stores itself (WebhookIds).
         String id = headers.getHeaderString("webhook-id");
-        // getHeaderString re-joins a value the HTTP layer split at its commas ("v1,<base64>").
-        verifier.verify(id, headers.getHeaderString("webhook-timestamp"), headers.getHeaderString("webhook-signature"),
-                body, now);
+        if (id != null && id.startsWith(DiagnosticsResource.ID_PREFIX)) {
+            throw new SignatureRejected("a diagnostics signature does not open this endpoint");
+        }
+        verifier.verify(id, headers.getHeaderString("webhook-timestamp"), headers.getHeaderString("webhook-signature"), body, now);
         Notification n = parse(body);
         Address to = Address.parse(n.to(), false).orElseThrow();
         Address from = Address.parse(n.from(), true).orElseThrow();
         if (!isAllowed(from)) {
             throw new SenderNotAllowed("from " + from.addrSpec() + " is not in RELAY_ALLOWED_FROM");
         }
-        Claim claim;
-        try {
-            claim = store.claim(id, deadline.plusSeconds(1));
-        } catch (RuntimeException storeDown) {
-            // Sending unclaimed could duplicate a delivered mail; Auth0 retries this one instead.
-            Log.errorf("cannot claim webhook-id %s: %s", id, storeDown.getMessage());
-            throw new StoreUnavailable("the relay cannot reach its idempotency store; Auth0 will retry");
-        }
-        if (claim.state() == IdempotencyStore.State.DELIVERED) {
-            log.duplicate(n, to, id, started);
-            return new Sent("duplicate", claim.messageId());
-        }
-        if (claim.state() == IdempotencyStore.State.IN_FLIGHT) {
-            throw new InFlight("webhook-id " + id + " is being delivered by another invocation right now");
-        }
-        String messageId = "<" + id + "@" + from.domain() + ">";
-        SmtpSender.Delivery delivery;
-        try {
-            delivery = sender.send(n, from, to, messageId, deadline);
-        } catch (RuntimeException e) {
-            // Any failure frees the id, an uncertain one included: Auth0's retry may send again (SPEC §4).
-            try {
-                store.release(id);
-            } catch (RuntimeException storeDown) {
-                Log.errorf("cannot release webhook-id %s (%s); its lease expires by itself", id, storeDown.getMessage());
-            }
-            log.failed(n, to, id, started, e);
-            throw e;
-        }
-        try {
-            store.delivered(id, delivery.messageId());
-        } catch (RuntimeException storeDown) {
-            // The mail has left: say so. Only a retry of this very id could now send it twice.
-            Log.errorf("delivered webhook-id %s but cannot record it (%s)", id, storeDown.getMessage());
-        }
-        log.sent(n, to, id, started, delivery);
-        return new Sent("sent", delivery.messageId());
+        NotificationService.Outcome outcome = service.deliver(n, from, to, deadline, started);
+        return new Sent(outcome.duplicate() ? "duplicate" : "sent", outcome.messageId());
     }
 
     Notification parse(byte[] body) {

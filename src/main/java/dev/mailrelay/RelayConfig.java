@@ -59,8 +59,8 @@ public interface RelayConfig {
         /** DynamoDB endpoint override, for DynamoDB Local; unset uses the region's endpoint. */
         Optional<java.net.URI> endpoint();
 
-        /** How long a delivered id is remembered; at least 1 h, since Auth0 retries within minutes. */
-        @WithDefault("24h")
+        /** How long a delivered id is remembered; at least 1 h, since Auth0 retries within minutes (README, "Why 1 h"). */
+        @WithDefault("1h")
         Duration ttl();
 
         /** Most ids the in-memory store holds; the oldest expire first. */

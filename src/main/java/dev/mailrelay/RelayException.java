@@ -186,6 +186,20 @@ public abstract sealed class RelayException extends RuntimeException {
         }
     }
 
+    /**
+     * Thrown when the mail client refuses to write the message (an address or header it cannot
+     * carry) before any of it reached a server: the same notification would fail again, so drop it.
+     */
+    public static final class SmtpUnencodable extends SmtpFailure {
+        public SmtpUnencodable(String detail) {
+            super(400, detail, null, Phase.BEFORE_DATA);
+        }
+
+        public String slug() {
+            return "message-unencodable";
+        }
+    }
+
     /** Thrown when the SMTP server went silent or the time budget ran out; the mail may or may not have left. */
     public static final class SmtpTimeout extends SmtpFailure {
         public SmtpTimeout(String detail) {

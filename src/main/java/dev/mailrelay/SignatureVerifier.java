@@ -29,11 +29,12 @@ public class SignatureVerifier {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.=-]{1,256}");
     private static final Pattern TIMESTAMP = Pattern.compile("[0-9]{1,12}");
 
-    /** The keys parsed from one secrets value, kept until the value changes. */
-    private record Keys(List<String> secrets, List<SecretKeySpec> specs) {
+    /** The keys parsed from one secrets value, kept until the value changes; {@code idKeys} derive webhook-ids. */
+    private record Keys(List<String> secrets, List<SecretKeySpec> specs, List<SecretKeySpec> idKeys) {
         static Keys of(List<String> secrets) {
-            return new Keys(secrets, secrets.stream().map(String::strip).filter(s -> !s.isEmpty())
-                    .map(SignatureVerifier::key).toList());
+            List<SecretKeySpec> specs = secrets.stream().map(String::strip).filter(s -> !s.isEmpty())
+                    .map(SignatureVerifier::key).toList();
+            return new Keys(secrets, specs, specs.stream().map(WebhookIds::idKey).toList());
         }
     }
 
@@ -42,8 +43,19 @@ public class SignatureVerifier {
 
     SignatureVerifier(Secrets secrets) {
         this.secrets = secrets;
-        // Plain RELAY_SECRET values are parsed now, so a malformed one stops start-up; ARN values on first use.
-        this.keys = secrets.relaySecretRotates() ? Keys.of(List.of()) : Keys.of(secrets.relaySecrets(false));
+        // Parsed on first use, never during init, so no key material is made before a SnapStart
+        // snapshot (StartupCheck still refuses a malformed plain RELAY_SECRET at start-up).
+        this.keys = Keys.of(List.of());
+    }
+
+    /** Throws {@link IllegalStateException} naming the problem when a plain RELAY_SECRET is malformed. */
+    static void checkFormat(List<String> plainSecrets) {
+        plainSecrets.stream().map(String::strip).filter(s -> !s.isEmpty()).forEach(SignatureVerifier::key);
+    }
+
+    /** The keys webhook-ids are derived under, in RELAY_SECRET's order (call after {@link #verify}). */
+    List<SecretKeySpec> idKeys() {
+        return keys(false).idKeys();
     }
 
     private Keys keys(boolean fresh) {
@@ -60,7 +72,7 @@ public class SignatureVerifier {
         return k;
     }
 
-    private static SecretKeySpec key(String secret) {
+    static SecretKeySpec key(String secret) {
         String encoded = secret.startsWith("whsec_") ? secret.substring("whsec_".length()) : secret;
         byte[] key;
         try {
@@ -127,7 +139,7 @@ public class SignatureVerifier {
         return false;
     }
 
-    private static byte[] hmac(SecretKeySpec key, byte[] prefix, byte[] body) {
+    static byte[] hmac(SecretKeySpec key, byte[] prefix, byte[] body) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);

@@ -29,6 +29,18 @@ public class StartupCheck {
         if (smtp.host().isEmpty()) {
             missing.add("SMTP_HOST");
         }
+        if (!secrets.relaySecretRotates()) {
+            try {
+                SignatureVerifier.checkFormat(secrets.relaySecrets(false));
+            } catch (IllegalStateException malformed) {
+                throw new IllegalStateException("auth0-mail-relay cannot start: " + malformed.getMessage());
+            }
+            if (secrets.hasRelaySecret() && "snap-start".equals(System.getenv("AWS_LAMBDA_INITIALIZATION_TYPE"))) {
+                // The variable lives in the process's environment, hence in every snapshot of it.
+                Log.warn("RELAY_SECRET is a plain variable, so it is part of every SnapStart snapshot: "
+                        + "use RELAY_SECRET_ARN (as template.yaml does)");
+            }
+        }
         if (missing.isEmpty()) {
             return;
         }

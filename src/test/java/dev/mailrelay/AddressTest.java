@@ -44,11 +44,26 @@ class AddressTest {
     }
 
     @Test
-    void quotesAnAsciiDisplayNameWithSpecialsAndLeavesOthersToTheMailClient() {
-        assertThat(Address.parse("Acme, Inc. <a@example.com>", true).orElseThrow().header()).isEqualTo("\"Acme, Inc.\" <a@example.com>");
-        assertThat(Address.parse("\"Acme, Inc.\" <a@example.com>", true).orElseThrow().header()).isEqualTo("\"Acme, Inc.\" <a@example.com>");
-        assertThat(Address.parse("Acme <a@example.com>", true).orElseThrow().header()).isEqualTo("Acme <a@example.com>");
-        assertThat(Address.parse("Støre <a@example.com>", true).orElseThrow().header()).isEqualTo("Støre <a@example.com>");
+    void unquotesADisplayNameAndRefusesStrayQuotesOrBackslashes() {
+        assertThat(Address.parse("\"Acme, \\\"Inc.\\\"\" <a@example.com>", true).orElseThrow().displayName()).isEqualTo("Acme, \"Inc.\"");
+        assertThat(Address.parse("Acme, Inc. <a@example.com>", true).orElseThrow().displayName()).isEqualTo("Acme, Inc.");
+        assertThat(Address.parse("Ac\"me <a@example.com>", true)).isEmpty();
+        assertThat(Address.parse("\"Acme\\\" <a@example.com>", true)).isEmpty();
+        assertThat(Address.parse("Ac\\me <a@example.com>", true)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "\"p,q\"@example.org", "\"p(q\"@example.org", "\"p<q\"@example.org", "\"p>q\"@example.org",
+            "\"p@q\"@example.org", "\"p\\\\q\"@example.org", "\"p q\"@example.org", "\"\"@example.org" })
+    void refusesQuotedLocalPartsTheMailClientCannotCarry(String address) {
+        assertThat(Address.parse(address, false)).isEmpty();
+    }
+
+    @Test
+    void refusesOverlongTextQuicklyInsteadOfOverflowingTheStack() {
+        String name = "\"" + "\\a".repeat(20_000) + "\"";
+        assertThat(Address.parse(name + " <a@example.com>", true)).isEmpty();
+        assertThat(Address.parse("\"" + "a".repeat(400) + "\" <a@example.com>", true)).isPresent();
     }
 
     @Test
@@ -56,5 +71,7 @@ class AddressTest {
         assertThat(Address.redact("5.1.1 <jane.doe@example.org>: Recipient address rejected; see bob@corp.example"))
                 .isEqualTo("5.1.1 <***@example.org>: Recipient address rejected; see ***@corp.example");
         assertThat(Address.redact(null)).isNull();
+        assertThat(Address.redact("cannot send to \"p,q\"@example.org or \"john..doe\"@example.net"))
+                .isEqualTo("cannot send to ***@example.org or ***@example.net");
     }
 }

@@ -94,4 +94,17 @@ class BreakerAndFallbackTest {
         assertThat(primary.received()).hasSize(2);
         assertThat(fallback.received()).isEmpty();
     }
+
+    @Test
+    void refusesAddressesTheMailClientCannotCarryWithoutPausingTheServer() {
+        for (String to : java.util.List.of("\"p,q\"@example.org", "\"p(q\"@example.org", "\"p<q\"@example.org",
+                "\"p>q\"@example.org", "\"p,q\"@example.net")) {
+            Map<String, Object> body = Relay.notification();
+            body.put("to", to);
+            String detail = Relay.post(body).statusCode(400).extract().path("detail");
+            assertThat(detail).doesNotContain(to).doesNotContain("p,q");
+        }
+        Relay.post(Relay.notification()).statusCode(200).body("status", org.hamcrest.Matchers.equalTo("sent"));
+        assertThat(primary.received()).hasSize(1);
+    }
 }

@@ -46,8 +46,8 @@ class DeliveryTest {
         assertThat(mail.recipients()).containsExactly("jane.doe@example.org");
 
         MimeMessage mime = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(mail.data()));
-        assertThat(mime.getHeader("From", ",")).isEqualTo("noreply@mail.example.com");
-        assertThat(mime.getHeader("To", ",")).isEqualTo("jane.doe@example.org");
+        assertThat(mime.getHeader("From", ",")).isEqualTo("<noreply@mail.example.com>");
+        assertThat(mime.getHeader("To", ",")).isEqualTo("<jane.doe@example.org>");
         assertThat(mime.getSubject()).isEqualTo("Verify your email");
         assertThat(mime.getMessageID()).isEqualTo(messageId);
         assertThat(mime.getContentType()).startsWith("multipart/alternative");
@@ -101,6 +101,7 @@ class DeliveryTest {
         assertThat(from[0].getPersonal()).isEqualTo("Acme, Inc.");
         assertThat(from[0].getAddress()).isEqualTo("noreply@mail.example.com");
 
+        body = Relay.notification();
         body.put("from", "Støre, Inc. <noreply@mail.example.com>");
         Relay.post(body).statusCode(200);
         from = (jakarta.mail.internet.InternetAddress[]) mime(1).getFrom();
@@ -144,12 +145,53 @@ class DeliveryTest {
     }
 
     @Test
-    void givesTheSameMessageIdToTheSameWebhookId() {
+    void namesTheMessageByItsKeyedWebhookIdNotTheHeader() {
         byte[] body = Relay.json(Relay.notification()).getBytes(StandardCharsets.UTF_8);
-        String id = Relay.uniqueId();
-        String first = Relay.post(body, SmtpServerResource.SECRET, java.time.Instant.now().getEpochSecond(), id)
+        String header = Relay.uniqueId();
+        String first = Relay.post(body, SmtpServerResource.SECRET, java.time.Instant.now().getEpochSecond(), header)
                 .statusCode(200).extract().path("message_id");
-        assertThat(first).isEqualTo("<" + id + "@mail.example.com>");
+        assertThat(first).isEqualTo("<" + Relay.idFor(body) + "@mail.example.com>").doesNotContain(header);
+    }
+
+    @Test
+    void keepsAHostileDisplayNameInsideOneMailbox() throws Exception {
+        Map<String, Object> body = Relay.notification();
+        body.put("from", "Ü),evil@evil.test,(x <noreply@mail.example.com>");
+        Relay.post(body).statusCode(200);
+
+        String from = mime(0).getHeader("From", ",");
+        jakarta.mail.internet.InternetAddress[] parsed = jakarta.mail.internet.InternetAddress.parseHeader(from, true);
+        assertThat(parsed).extracting(jakarta.mail.internet.InternetAddress::getAddress).containsExactly("noreply@mail.example.com");
+        assertThat(parsed[0].getPersonal()).isEqualTo("Ü),evil@evil.test,(x");
+    }
+
+    /** The strict server refuses bare LF and lines over 998 octets, as Postfix hardened against SMTP smuggling does. */
+    @Test
+    void deliversLocalizedMailToAServerThatRefusesBareLineFeeds() throws Exception {
+        String[][] cases = {
+                { "Vérifiez votre adresse e-mail pour activer votre compte Acme dès aujourd'hui", "Équipe Acme" },
+                { "メールアドレスを確認してください", "アクメ サポートチーム" },
+                { "请验证您的电子邮件地址", "Acme 团队" },
+                { "이메일 주소를 확인해 주세요 지금", "Acme 팀" },
+                { "Подтвердите адрес электронной почты для входа", "Команда Acme с очень длинным названием отдела поддержки" },
+                { "x".repeat(995), "Acme" } };
+        for (String[] c : cases) {
+            Map<String, Object> body = Relay.notification();
+            body.put("subject", c[0]);
+            body.put("from", c[1] + " <noreply@mail.example.com>");
+            body.put("to", "a-very-long-local-part-for-a-recipient-address-0123456789@sub.example.org");
+            body.put("text", "Bonjour,\r\nVotre code : 123456\r\n");
+            Relay.post(body).statusCode(200).body("status", equalTo("sent"));
+        }
+        assertThat(smtp.received()).hasSize(cases.length);
+        for (int i = 0; i < cases.length; i++) {
+            MimeMessage mime = mime(i);
+            assertThat(mime.getSubject()).isEqualTo(cases[i][0]);
+            jakarta.mail.internet.InternetAddress from = (jakarta.mail.internet.InternetAddress) mime.getFrom()[0];
+            assertThat(from.getPersonal()).isEqualTo(cases[i][1]);
+            Multipart parts = (Multipart) mime.getContent();
+            assertThat(parts.getBodyPart(0).getContent().toString()).doesNotContain("\r\r").contains("Votre code : 123456");
+        }
     }
 
     private MimeMessage mime(int index) throws Exception {

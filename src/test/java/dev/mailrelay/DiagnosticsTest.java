@@ -33,12 +33,35 @@ class DiagnosticsTest {
     }
 
     private static ValidatableResponse diagnose() {
+        return post("diag_" + java.util.UUID.randomUUID(), PATH).statusCode(200);
+    }
+
+    private static ValidatableResponse post(String id, String path) {
         byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
         long now = Instant.now().getEpochSecond();
-        String id = Relay.uniqueId();
         return given().header("webhook-id", id).header("webhook-timestamp", now)
                 .header("webhook-signature", Relay.sign(SmtpServerResource.SECRET, id, now, body))
-                .body(body).when().post(PATH).then().statusCode(200);
+                .body(body).when().post(path).then();
+    }
+
+    @Test
+    void refusesANotificationsSignatureAndANotificationRefusesItsSignature() {
+        post(Relay.uniqueId(), PATH).statusCode(401).body("detail", containsString("diag_"));
+        post("diag_" + java.util.UUID.randomUUID(), Relay.PATH).statusCode(401);
+        org.assertj.core.api.Assertions.assertThat(smtp.connections()).isZero();
+    }
+
+    @Test
+    void runsAReplayedRequestOnlyOnce() {
+        String id = "diag_" + java.util.UUID.randomUUID();
+        byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
+        long now = Instant.now().getEpochSecond();
+        String signature = Relay.sign(SmtpServerResource.SECRET, id, now, body);
+        for (int expected : new int[] { 200, 409, 409 }) {
+            given().header("webhook-id", id).header("webhook-timestamp", now).header("webhook-signature", signature)
+                    .body(body).when().post(PATH).then().statusCode(expected);
+        }
+        org.assertj.core.api.Assertions.assertThat(smtp.connections()).isEqualTo(1);
     }
 
     @Test
@@ -60,6 +83,12 @@ class DiagnosticsTest {
                 .body("stages[-1].serverSays", containsString("535"))
                 .body("stages[-1].detail", containsString("SMTP_PASSWORD"))
                 .body(not(containsString(TestSmtpServer.PASSWORD)));
+    }
+
+    @Test
+    void signsInWithLoginWhenTheServerOffersOnlyLogin() {
+        smtp.offerOnly("LOGIN");
+        diagnose().body("ok", equalTo(true)).body("stages[-1].detail", containsString("AUTH LOGIN"));
     }
 
     @Test

@@ -114,7 +114,8 @@ class HostileInputTest {
             String body = lambda.path("body");
             String contentType = lambda.path("headers.Content-Type");
             if (status == 200) {
-                delivered++;
+                // A body that differs only in fields outside the webhook-id (from, locale …) is the same notification.
+                delivered += body.contains("\"status\":\"sent\"") ? 1 : 0;
             } else if (status < 400 || status >= 500 || !"application/problem+json".equals(contentType)
                     || body.contains("Exception") || body.contains("at dev.")) {
                 failures.add(c.what() + " -> " + status + " " + contentType + " " + body);
@@ -123,7 +124,7 @@ class HostileInputTest {
         io.quarkus.logging.Log.infof("hostile input: %d bodies, %d delivered, %d refused with a 4xx problem", cases.size(),
                 delivered, cases.size() - delivered - failures.size());
         assertThat(failures).as("answers that are not a 4xx problem").isEmpty();
-        assertThat(smtp.received()).as("one message per 200, none otherwise").hasSize(delivered);
+        assertThat(smtp.received()).as("one message per sent, none otherwise").hasSize(delivered);
         assertThat(delivered).as("some hostile-looking inputs are legitimate mail").isGreaterThan(0);
         for (TestSmtpServer.Received mail : smtp.received()) {
             MimeMessage mime = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(mail.data()));

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -67,8 +68,35 @@ abstract class IdempotencyContract {
         assertThat(first.statusCode()).isEqualTo(200);
         assertThat(first.body()).contains("\"status\":\"sent\"");
         assertThat(second.statusCode()).isEqualTo(200);
-        assertThat(second.body()).contains("\"status\":\"duplicate\"").contains("\"message_id\":\"<" + id + "@");
+        assertThat(second.body()).contains("\"status\":\"duplicate\"");
+        assertThat(Relay.JSON.readTree(second.body()).get("message_id")).isEqualTo(Relay.JSON.readTree(first.body()).get("message_id"));
         assertThat(smtp.received()).hasSize(1);
+    }
+
+    @Test
+    void answersDuplicateWhenTheRetryCarriesAnotherIdOrSecret() throws Exception {
+        // Auth0's retry after the Action's secret was rotated: same notification, new id and signature.
+        byte[] body = body();
+        assertThat(send(body, Relay.uniqueId()).body()).contains("\"status\":\"sent\"");
+        long now = Instant.now().getEpochSecond();
+        String id = Relay.uniqueId();
+        HttpRequest retry = HttpRequest.newBuilder(URI.create("http://localhost:" + RestAssured.port + Relay.PATH))
+                .header("webhook-id", id).header("webhook-timestamp", String.valueOf(now))
+                .header("webhook-signature", Relay.sign(SmtpServerResource.OLD_SECRET, id, now, body))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        assertThat(HTTP.send(retry, HttpResponse.BodyHandlers.ofString()).body()).contains("\"status\":\"duplicate\"");
+        assertThat(smtp.received()).hasSize(1);
+    }
+
+    @Test
+    void sendsEveryDashboardTestEmail() throws Exception {
+        Map<String, Object> n = Relay.notification();
+        n.put("message_type", "try_provider_configuration_email");
+        byte[] body = Relay.json(n).getBytes(StandardCharsets.UTF_8);
+        String id = Relay.uniqueId();
+        assertThat(send(body, id).body()).contains("\"status\":\"sent\"");
+        assertThat(send(body, id).body()).contains("\"status\":\"sent\"");
+        assertThat(smtp.received()).hasSize(2);
     }
 
     @Test

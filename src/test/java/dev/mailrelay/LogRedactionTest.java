@@ -2,6 +2,7 @@ package dev.mailrelay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -76,8 +77,24 @@ class LogRedactionTest {
         n.put("subject", "Your code is " + CODE);
         n.put("text", "Your code: " + CODE + "\nReset: https://example-tenant.us.auth0.com/u/reset?ticket=" + TICKET);
         n.put("html", "<p>Your code: <b>" + CODE + "</b> <a href=\"https://example-tenant.us.auth0.com/u/reset?ticket=" + TICKET
-                + "\">reset</a></p>");
+                + "\">reset</a></p><!-- " + Relay.uniqueId() + " -->");
         return n;
+    }
+
+    @Test
+    void neverLogsStoresOrSendsAPlainHashOfTheContent() throws Exception {
+        // What an Action of before the keyed ids sends: msg_ + SHA-256 of the content, code included.
+        Map<String, Object> n = mailWithSecrets();
+        String[] fields = { "tenant", "message_type", "to", "subject", "html", "text" };
+        String json = Relay.JSON.writeValueAsString(java.util.Arrays.stream(fields).map(n::get).toList());
+        String plainId = "msg_" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                java.security.MessageDigest.getInstance("SHA-256").digest(json.getBytes(StandardCharsets.UTF_8)));
+        byte[] body = Relay.json(n).getBytes(StandardCharsets.UTF_8);
+        Relay.post(body, SmtpServerResource.SECRET, java.time.Instant.now().getEpochSecond(), plainId).statusCode(200);
+
+        assertThat(lines).noneMatch(line -> line.contains(plainId.substring(4)));
+        String mail = new String(smtp.received().get(0).data(), StandardCharsets.US_ASCII);
+        assertThat(mail).doesNotContain(plainId.substring(4)).containsPattern("(?m)^Message-ID: <msg_[A-Za-z0-9_-]{43}@mail\\.example\\.com>\r?$");
     }
 
     @Test

@@ -5,7 +5,6 @@ import static io.restassured.RestAssured.given;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -29,6 +28,7 @@ final class Relay {
             "reset_email", "reset_email_by_code", "welcome_email", "verification_code", "mfa_oob_code", "enrollment_email",
             "blocked_account", "stolen_credentials", "try_provider_configuration_email", "organization_invitation");
     static final ObjectMapper JSON = new ObjectMapper();
+    private static final java.util.concurrent.atomic.AtomicLong SEQUENCE = new java.util.concurrent.atomic.AtomicLong();
 
     private Relay() {
     }
@@ -49,6 +49,8 @@ final class Relay {
         for (String field : new String[] { "to", "from", "subject", "html", "text", "locale", "message_type" }) {
             body.put(field, n.get(field).asText());
         }
+        // The relay keys its records by content (WebhookIds): each body is its own notification unless a test repeats it.
+        body.put("html", n.get("html").asText().replace("</body>", "<!-- " + SEQUENCE.incrementAndGet() + " --></body>"));
         body.put("tenant", event.at("/tenant/id").asText());
         body.put("client_id", event.at("/client/client_id").asText());
         body.put("correlation_id", event.at("/transaction/correlation_id").asText());
@@ -63,11 +65,12 @@ final class Relay {
         }
     }
 
-    /** An id derived from the body, like the Action's, so distinct bodies never collide. */
+    /** The keyed id the Action sends and the relay derives (WebhookIds), under the test profile's first secret. */
     static String idFor(byte[] body) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(body);
-            return "msg_" + Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+            Notification n = JSON.copy().disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .readValue(body, Notification.class);
+            return WebhookIds.id(WebhookIds.idKey(SignatureVerifier.key(SmtpServerResource.SECRET)), WebhookIds.input(n));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -90,7 +90,9 @@ class SecretsManagerTest {
         byte[] body = Relay.json(Relay.notification()).getBytes(StandardCharsets.UTF_8);
         long now = Instant.now().getEpochSecond();
         Relay.post(body, NEW_SECRET, now).statusCode(200); // not in the cache yet: one fresh read
-        Relay.post(body, SmtpServerResource.SECRET, now).statusCode(200); // the old one still works
+        // The old one still works, and the same notification signed with it is the same notification.
+        Relay.post(body, SmtpServerResource.SECRET, now).statusCode(200).body("status", org.hamcrest.Matchers.equalTo("duplicate"));
+        Relay.post(Relay.json(Relay.notification()).getBytes(StandardCharsets.UTF_8), SmtpServerResource.SECRET, now).statusCode(200);
         assertThat(secretsManager.reads(SecretsManagerStandIn.RELAY_SECRET_ARN)).isEqualTo(1);
         assertThat(smtp.received()).hasSize(2);
     }

@@ -338,6 +338,7 @@ final class TestSmtpServer {
             if (f != null && f.kind() == Kind.REPLY) {
                 throw new RejectException(f.code(), f.text());
             }
+            strictLines(bytes);
             if (f != null && f.kind() == Kind.CLOSE) {
                 breakConnection(session, f);
                 throw new IOException("connection closed after DATA by the test");
@@ -363,6 +364,26 @@ final class TestSmtpServer {
             }
             breakConnection(session, f);
             throw new RejectException(421, "4.4.2 test fault"); // not seen: the socket is gone or silent long enough
+        }
+    }
+
+    /**
+     * As Postfix with smtpd_forbid_bare_newline = reject (the SMTP smuggling hardening), and
+     * stricter on length: every line ends in CRLF and holds at most 998 octets (RFC 5322 2.1.1).
+     */
+    private static void strictLines(byte[] data) throws RejectException {
+        int lineStart = 0;
+        for (int i = 0; i < data.length; i++) {
+            boolean lf = data[i] == '\n';
+            if ((lf && (i == 0 || data[i - 1] != '\r')) || (data[i] == '\r' && (i + 1 == data.length || data[i + 1] != '\n'))) {
+                throw new RejectException(550, "5.5.2 Error: bare <LF> received");
+            }
+            if (lf) {
+                if (i - 1 - lineStart > 998) {
+                    throw new RejectException(550, "5.5.2 Error: line longer than 998 octets");
+                }
+                lineStart = i + 1;
+            }
         }
     }
 

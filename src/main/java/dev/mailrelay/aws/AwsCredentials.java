@@ -86,8 +86,14 @@ public final class AwsCredentials {
             throw new AwsCallFailed("no AWS credentials: neither AWS_ACCESS_KEY_ID nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set",
                     null, -1, null);
         }
+        if (!Endpoints.allowed(URI.create(uri), true)) {
+            // The SDKs' rule: credentials travel in the clear only to this machine or the container agent.
+            throw new AwsCallFailed("AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to a loopback or container "
+                    + "credentials address", null, -1, null);
+        }
         try {
             HttpURLConnection connection = (HttpURLConnection) URI.create(uri).toURL().openConnection();
+            Endpoints.restrictTls(connection);
             connection.setConnectTimeout(2000);
             connection.setReadTimeout(2000);
             String token = authorizationToken();

@@ -44,7 +44,7 @@ public final class AwsJsonClient {
         this.service = service;
         this.targetPrefix = targetPrefix;
         this.contentType = "application/x-amz-json-" + jsonVersion;
-        this.endpoint = endpoint;
+        this.endpoint = endpoint.map(uri -> Endpoints.checked(uri, "the " + service + " endpoint override"));
         this.credentials = credentials;
         this.json = json;
         this.clock = Clock.systemUTC();
@@ -76,6 +76,7 @@ public final class AwsJsonClient {
                 + (region.startsWith("cn-") ? ".cn" : "")));
         try {
             HttpURLConnection connection = (HttpURLConnection) uri.resolve("/").toURL().openConnection();
+            Endpoints.restrictTls(connection);
             connection.setConnectTimeout(2000);
             connection.setReadTimeout(3000);
             connection.setRequestMethod("POST");

@@ -56,7 +56,12 @@ public class SmtpDiagnostics {
         this.secrets = secrets;
     }
 
-    public Report run() {
+    /** The mechanisms the relay signs in with, in the mail client's order of preference (LOGIN before PLAIN). */
+    static final List<String> MECHANISMS = List.of("LOGIN", "PLAIN");
+    static final String[] TLS_PROTOCOLS = { "TLSv1.3", "TLSv1.2" };
+
+    /** Walks the server; every wait ends by {@code deadline} (the invocation's), which ends the walk as a failed stage. */
+    public Report run(java.time.Instant deadline) {
         String host = smtp.host().orElse("");
         List<Stage> stages = new ArrayList<>();
         Report report = new Report(host, smtp.port(), smtp.tls().name().toLowerCase(), false, stages);
@@ -73,12 +78,11 @@ public class SmtpDiagnostics {
             stages.add(new Stage("dns", false, host + " does not resolve: check SMTP_HOST", null));
             return report;
         }
-        int timeout = (int) smtp.commandTimeout().toMillis();
         try (Socket plain = new Socket()) {
             long start = System.nanoTime();
             try {
-                plain.connect(new InetSocketAddress(addresses[0], smtp.port()), (int) smtp.connectTimeout().toMillis());
-                plain.setSoTimeout(timeout);
+                plain.connect(new InetSocketAddress(addresses[0], smtp.port()),
+                        (int) Math.min(smtp.connectTimeout().toMillis(), remaining(deadline)));
                 stages.add(new Stage("tcp", true, "connected to " + addresses[0].getHostAddress() + ":" + smtp.port() + " in "
                         + (System.nanoTime() - start) / 1_000_000 + " ms", null));
             } catch (IOException e) {
@@ -86,7 +90,7 @@ public class SmtpDiagnostics {
                         + "): check SMTP_PORT, the firewall and the security group", null));
                 return report;
             }
-            Conversation c = new Conversation(plain);
+            Conversation c = new Conversation(plain, smtp.commandTimeout().toMillis(), deadline);
             if (smtp.tls() == TlsMode.IMPLICIT) {
                 c = tls(c, plain, host, stages);
                 if (c == null) {
@@ -113,20 +117,64 @@ public class SmtpDiagnostics {
                     return report;
                 }
             }
-            if (smtp.username().isPresent()) {
-                String password = secrets.smtpPassword(false).orElse("");
-                String plainAuth = Base64.getEncoder().encodeToString(("\0" + smtp.username().get() + "\0" + password)
-                        .getBytes(StandardCharsets.UTF_8));
-                if (!c.command("auth", "AUTH PLAIN " + plainAuth, 235, stages)) {
-                    return report;
-                }
+            if (smtp.username().isPresent() && !auth(c, stages)) {
+                return report;
             }
             c.send("QUIT");
             return new Report(host, smtp.port(), report.tls(), true, stages);
+        } catch (java.net.SocketTimeoutException e) {
+            stages.add(new Stage("conversation", false, "the server did not answer in time (SMTP_COMMAND_TIMEOUT, or the "
+                    + "invocation's deadline)", null));
+            return report;
         } catch (IOException e) {
-            stages.add(new Stage("conversation", false, "the connection failed: " + Address.redact(e.getMessage()), null));
+            stages.add(new Stage("conversation", false, "the connection failed: " + e.getClass().getSimpleName(), null));
             return report;
         }
+    }
+
+    /** Signs in with the mechanism sending uses first: the first of {@link #MECHANISMS} the server offers. */
+    private boolean auth(Conversation c, List<Stage> stages) throws IOException {
+        List<String> offered = offeredMechanisms(c.lastReply);
+        String mechanism = MECHANISMS.stream().filter(offered::contains).findFirst().orElse(null);
+        if (mechanism == null) {
+            stages.add(new Stage("auth", false, "the server offers no AUTH mechanism the relay uses (" + String.join(", ", MECHANISMS)
+                    + "); it offers " + (offered.isEmpty() ? "none" : String.join(", ", offered)), null));
+            return false;
+        }
+        String user = smtp.username().get();
+        String password = secrets.smtpPassword(false).orElse("");
+        if (mechanism.equals("PLAIN")) {
+            return c.command("auth", "AUTH PLAIN " + base64("\0" + user + "\0" + password), 235, stages, "AUTH PLAIN (credentials hidden)");
+        }
+        // One stage for the three steps of LOGIN; the user name and password prompts are 334.
+        for (String step : new String[] { "AUTH LOGIN", base64(user) }) {
+            c.send(step);
+            String reply = c.reply();
+            if (reply == null || !reply.startsWith("334")) {
+                stages.add(new Stage("auth", false, "sent AUTH LOGIN (credentials hidden); expected 334: the server refused "
+                        + "the login, check SMTP_USERNAME and SMTP_PASSWORD", c.lastReply));
+                return false;
+            }
+        }
+        return c.command("auth", base64(password), 235, stages, "AUTH LOGIN (credentials hidden)");
+    }
+
+    static List<String> offeredMechanisms(String ehloReply) {
+        for (String line : ehloReply.split("\n")) {
+            String text = line.length() > 4 ? line.substring(4).trim().toUpperCase(java.util.Locale.ROOT) : "";
+            if (text.startsWith("AUTH ") || text.startsWith("AUTH=")) {
+                return List.of(text.substring(5).trim().split("\\s+"));
+            }
+        }
+        return List.of();
+    }
+
+    private static String base64(String text) {
+        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static long remaining(java.time.Instant deadline) {
+        return Math.max(1, java.time.Duration.between(java.time.Instant.now(), deadline).toMillis());
     }
 
     /** Upgrades to TLS with the relay's own trust and host name check; null (with a failed stage) if it fails. */
@@ -137,6 +185,8 @@ public class SmtpDiagnostics {
             context.init(null, trust == null ? null : trust.getTrustManagers(), null);
             SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, host, smtp.port(), true);
             SSLParameters parameters = tls.getSSLParameters();
+            // The Lambda runtime client re-enables TLS 1.0/1.1 JVM-wide; the password never travels over them.
+            parameters.setProtocols(TLS_PROTOCOLS);
             parameters.setEndpointIdentificationAlgorithm("HTTPS");
             parameters.setServerNames(List.of(new SNIHostName(host)));
             tls.setSSLParameters(parameters);
@@ -146,23 +196,33 @@ public class SmtpDiagnostics {
                     + "; certificate " + cert.getSubjectX500Principal().getName() + " issued by "
                     + cert.getIssuerX500Principal().getName() + ", valid until " + cert.getNotAfter().toInstant()
                     + "; host name " + host + " verified", null));
-            return new Conversation(tls);
+            return new Conversation(tls, c.commandTimeoutMillis, c.deadline);
         } catch (IOException | GeneralSecurityException e) {
             stages.add(new Stage("tls", false, "TLS failed: " + e.getMessage() + " (untrusted certificate: set SMTP_CA_FILE for a "
-                    + "private CA; host name mismatch: SMTP_HOST must be a name on the certificate)", null));
+                    + "private CA; host name mismatch: SMTP_HOST must be a name on the certificate; the relay needs TLS 1.2 "
+                    + "or 1.3)", null));
             return null;
         }
     }
 
-    /** A line-oriented SMTP exchange on one socket; keeps the last reply for capability checks. */
+    /**
+     * A line-oriented SMTP exchange on one socket; keeps the last reply for capability checks. Each
+     * reply is awaited for the command timeout at most, and never past the invocation's deadline.
+     */
     private static final class Conversation {
+        private final Socket socket;
         private final BufferedReader in;
         private final OutputStream out;
+        final long commandTimeoutMillis;
+        final java.time.Instant deadline;
         String lastReply = "";
 
-        Conversation(Socket socket) throws IOException {
+        Conversation(Socket socket, long commandTimeoutMillis, java.time.Instant deadline) throws IOException {
+            this.socket = socket;
             this.in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
             this.out = socket.getOutputStream();
+            this.commandTimeoutMillis = commandTimeoutMillis;
+            this.deadline = deadline;
         }
 
         void send(String line) throws IOException {
@@ -171,26 +231,41 @@ public class SmtpDiagnostics {
         }
 
         boolean command(String stage, String line, int expected, List<Stage> stages) throws IOException {
+            return command(stage, line, expected, stages, line);
+        }
+
+        boolean command(String stage, String line, int expected, List<Stage> stages, String shown) throws IOException {
             send(line);
-            return expect(stage, expected, stages, line.startsWith("AUTH") ? "AUTH PLAIN (credentials hidden)" : line);
+            return expect(stage, expected, stages, shown);
         }
 
         boolean expect(String stage, int expected, List<Stage> stages, String sent) throws IOException {
+            String last = reply();
+            if (last == null) {
+                stages.add(new Stage(stage, false, "the server closed the connection", lastReply));
+                return false;
+            }
+            boolean ok = last.startsWith(String.valueOf(expected));
+            stages.add(new Stage(stage, ok, Optional.ofNullable(sent).map(s -> "sent " + s + "; ").orElse("")
+                    + (ok ? "answered as expected" : "expected " + expected + hint(stage)), lastReply));
+            return ok;
+        }
+
+        /** The last line of the next reply (null when the server closed); all its lines, redacted, in {@link #lastReply}. */
+        String reply() throws IOException {
+            socket.setSoTimeout((int) Math.min(commandTimeoutMillis, remaining(deadline)));
             List<String> lines = new ArrayList<>();
             String line;
             do {
                 line = in.readLine();
                 if (line == null) {
-                    stages.add(new Stage(stage, false, "the server closed the connection", String.join("\n", lines)));
-                    return false;
+                    lastReply = Address.redact(String.join("\n", lines));
+                    return null;
                 }
                 lines.add(line);
             } while (line.length() > 3 && line.charAt(3) == '-');
             lastReply = Address.redact(String.join("\n", lines));
-            boolean ok = line.startsWith(String.valueOf(expected));
-            stages.add(new Stage(stage, ok, Optional.ofNullable(sent).map(s -> "sent " + s + "; ").orElse("")
-                    + (ok ? "answered as expected" : "expected " + expected + hint(stage)), lastReply));
-            return ok;
+            return line;
         }
 
         private static String hint(String stage) {

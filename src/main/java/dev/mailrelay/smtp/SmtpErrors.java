@@ -9,6 +9,8 @@ import java.util.regex.Pattern;
 
 import javax.net.ssl.SSLHandshakeException;
 
+import io.netty.handler.ssl.NotSslRecordException;
+import io.quarkus.logging.Log;
 import io.vertx.ext.mail.SMTPException;
 
 import dev.mailrelay.RelayException.SmtpAuthFailed;
@@ -18,6 +20,7 @@ import dev.mailrelay.RelayException.SmtpRejected;
 import dev.mailrelay.RelayException.SmtpReply;
 import dev.mailrelay.RelayException.SmtpTimeout;
 import dev.mailrelay.RelayException.SmtpUnavailable;
+import dev.mailrelay.RelayException.SmtpUnencodable;
 
 import dev.mailrelay.Address;
 
@@ -53,17 +56,30 @@ final class SmtpErrors {
                         Phase.BEFORE_DATA);
             }
             // Only the handshake: a TLS error later (a reset mid-DATA, say) says nothing of how far the data got.
-            if (t instanceof SSLHandshakeException || t instanceof GeneralSecurityException) {
-                return new SmtpUnavailable("TLS with the SMTP server failed (certificate not trusted, host name mismatch "
-                        + "or handshake error): " + Address.redact(t.getMessage()), null, Phase.BEFORE_DATA);
+            // A server that answers STARTTLS with 454 stays in plain text, which the client's handshake
+            // then reads as a record that is not TLS: that too is before any data.
+            if (t instanceof SSLHandshakeException || t instanceof GeneralSecurityException || t instanceof NotSslRecordException) {
+                Log.warnf("TLS with the SMTP server failed: %s", t.getClass().getSimpleName());
+                return new SmtpUnavailable("TLS with the SMTP server failed (STARTTLS refused, certificate not trusted, "
+                        + "host name mismatch, or no TLS 1.2+ in common); nothing was sent", null, Phase.BEFORE_DATA);
+            }
+            // The mail client's own argument checks (an address it cannot write), never the server's doing.
+            if (t instanceof IllegalArgumentException) {
+                return new SmtpUnencodable("the mail client cannot write this message (an address or header it cannot carry)");
             }
         }
-        String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : Address.redact(failure.getMessage());
-        if (message.contains("STARTTLS required") || message.contains("no allowed AUTH methods")) {
-            return new SmtpUnavailable("the SMTP server does not offer what SMTP_TLS requires: " + message, null, Phase.BEFORE_DATA);
+        String message = failure.getMessage() == null ? "" : failure.getMessage();
+        if (message.contains("STARTTLS required")) {
+            return new SmtpUnavailable("the SMTP server does not offer STARTTLS, which SMTP_TLS=starttls requires", null,
+                    Phase.BEFORE_DATA);
         }
-        return new SmtpTimeout("the SMTP conversation broke off without an answer (" + message
-                + "); the message may or may not have been accepted");
+        if (message.contains("no allowed AUTH methods")) {
+            return new SmtpUnavailable("the SMTP server offers no AUTH mechanism the relay uses (PLAIN, LOGIN)", null,
+                    Phase.BEFORE_DATA);
+        }
+        // Raw exception text stays out of the answer (it reaches the Auth0 tenant log); the class name goes to ours.
+        Log.warnf("SMTP conversation broke off: %s", failure.getClass().getName());
+        return new SmtpTimeout("the SMTP conversation broke off without an answer; the message may or may not have been accepted");
     }
 
     private static SmtpFailure fromReply(SMTPException smtp) {

@@ -136,6 +136,8 @@ final class SmtpRoute {
                 // Host name verification is left unset on purpose: the mail client then verifies
                 // ("HTTPS") whenever TLS is on, while an explicit value is replaced by "" in 4.5.
                 .setTrustAll(false)
+                // TLS 1.2+ whatever the JVM-wide setting (the Lambda runtime client re-enables 1.0/1.1).
+                .setEnabledSecureTransportProtocols(java.util.Set.of("TLSv1.2", "TLSv1.3"))
                 .setKeepAlive(true)
                 // Longer than our own idle window, so the client never closes a connection under a send.
                 .setKeepAliveTimeout((int) smtp.keepAlive().toSeconds() + 30)

@@ -125,15 +125,26 @@ public class SmtpSender {
         return SmtpRoute.guard("priming", relay).call(mime::length, Integer.class);
     }
 
+    /**
+     * From, To and Subject are written by {@link HeaderEncoder} and replace the mail client's own;
+     * the envelope (MAIL FROM, RCPT TO) still comes from the bounce and To addresses.
+     */
     private static MailMessage message(Notification n, Address from, Address bounce, Address to, String messageId) {
         return new MailMessage()
-                .setFrom(from.header())
+                .setFrom(from.addrSpec())
                 .setBounceAddress(bounce.addrSpec())
                 .setTo(to.addrSpec())
-                .setSubject(n.subject())
-                .setText(n.text() == null || n.text().isEmpty() ? null : n.text())
-                .setHtml(n.html() == null || n.html().isEmpty() ? null : n.html())
+                .setText(body(n.text()))
+                .setHtml(body(n.html()))
+                .addHeader("From", HeaderEncoder.mailbox(from.displayName(), from.addrSpec()))
+                .addHeader("To", HeaderEncoder.mailbox(null, to.addrSpec()))
+                .addHeader("Subject", HeaderEncoder.unstructured("Subject", n.subject()))
                 .addHeader("Message-ID", messageId);
+    }
+
+    /** Line ends as LF, which the mail client writes as CRLF: a CR of Auth0's CRLF would otherwise stay, as =0D. */
+    private static String body(String text) {
+        return text == null || text.isEmpty() ? null : text.replace("\r\n", "\n").replace('\r', '\n');
     }
 
     private Delivery deliver(SmtpRoute route, Notification n, Address from, Address to, String messageId, Attempts attempts) {

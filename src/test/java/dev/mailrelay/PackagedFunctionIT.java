@@ -91,6 +91,23 @@ class PackagedFunctionIT {
         assertThat(smtp.received()).hasSize(types.size());
     }
 
+    /** The review's attacks on the package itself: a From break-out and a localized subject, to a server refusing bare LF. */
+    @Test
+    void keepsAHostileFromInOneMailboxAndFoldsWithCrlf() throws Exception {
+        Map<String, Object> n = Relay.notification();
+        n.put("from", "Ü),evil@evil.test,(x <noreply@mail.example.com>");
+        n.put("subject", "メールアドレスを確認してください。確認コードは 123456 です");
+        JsonNode response = invoke(n, Duration.ofSeconds(14));
+        assertThat(response.get("statusCode").asInt()).as(response.toString()).isEqualTo(200);
+
+        jakarta.mail.internet.MimeMessage mime = new jakarta.mail.internet.MimeMessage(
+                jakarta.mail.Session.getInstance(new java.util.Properties()),
+                new java.io.ByteArrayInputStream(smtp.received().get(0).data()));
+        jakarta.mail.internet.InternetAddress[] from = jakarta.mail.internet.InternetAddress.parseHeader(mime.getHeader("From", ","), true);
+        assertThat(from).extracting(jakarta.mail.internet.InternetAddress::getAddress).containsExactly("noreply@mail.example.com");
+        assertThat(mime.getSubject()).isEqualTo(n.get("subject"));
+    }
+
     @Test
     void primesTheRequestPathDuringInitWithoutConnectingToTheSmtpServer() throws Exception {
         assertThat(runtime.firstPollAtMillis()).as("init finished").isPositive();

@@ -121,6 +121,14 @@ class AwsCredentialsTest {
         assertThatThrownBy(() -> credentials(NOW).keys()).isInstanceOf(AwsCallFailed.class).hasMessageContaining("500");
     }
 
+    @Test
+    void neverFetchesCredentialsInTheClearFromAnotherHost() {
+        // Resolves to the stand-in, but by a name: only loopback literals and the container agents may be http.
+        env.put("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://credentials.example.test:" + endpoint.port() + "/2021-04-23/credentials");
+        assertThatThrownBy(() -> credentials(NOW).keys()).isInstanceOf(AwsCallFailed.class).hasMessageContaining("https");
+        assertThat(endpoint.getAllServeEvents()).isEmpty();
+    }
+
     private void serves(String accessKeyId, String expiration) {
         endpoint.stubFor(get(urlEqualTo("/2021-04-23/credentials")).willReturn(aResponse().withStatus(200)
                 .withBody("{\"AccessKeyId\":\"" + accessKeyId + "\",\"SecretAccessKey\":\"s\",\"Token\":\"session-" + accessKeyId

@@ -59,7 +59,7 @@ async function diagnostics(url, secret) {
     console.log(`diagnostics answered ${response.status}: ${report.detail}`);
     return false;
   }
-  console.log(`${report.host}:${report.port} (${report.tls})`);
+  console.log(report.host ? `${report.host}:${report.port} (${report.tls})` : 'no SMTP server configured (SMTP_HOST is not set: dev mode logs mail instead of sending it)');
   for (const stage of report.stages) {
     console.log(`  ${stage.ok ? 'ok  ' : 'FAIL'} ${stage.stage.padEnd(9)} ${stage.detail}`);
     if (stage.serverSays) console.log(`       server: ${stage.serverSays.replace(/\n/g, '\n               ')}`);

@@ -11,6 +11,7 @@
  */
 'use strict';
 
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const action = require('./custom-email-provider.js');
@@ -37,7 +38,7 @@ async function diagnostics(url, secret) {
   const target = new URL('../diagnostics/smtp', url.replace(/\/+$/, '')).toString();
   const payload = '{}';
   // The relay opens diagnostics only to ids that start with diag_, and runs each id once.
-  const id = `diag_${Date.now()}_${require('node:crypto').randomBytes(8).toString('hex')}`;
+  const id = `diag_${Date.now()}_${crypto.randomBytes(8).toString('hex')}`;
   const timestamp = Math.floor(Date.now() / 1000).toString();
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
   let response;
@@ -59,7 +60,8 @@ async function diagnostics(url, secret) {
     console.log(`diagnostics answered ${response.status}: ${report.detail}`);
     return false;
   }
-  console.log(report.host ? `${report.host}:${report.port} (${report.tls})` : 'no SMTP server configured (SMTP_HOST is not set: dev mode logs mail instead of sending it)');
+  console.log(report.host ? `${report.host}:${report.port} (${report.tls})`
+    : 'no SMTP server configured (SMTP_HOST is not set: dev mode logs mail instead of sending it)');
   for (const stage of report.stages) {
     console.log(`  ${stage.ok ? 'ok  ' : 'FAIL'} ${stage.stage.padEnd(9)} ${stage.detail}`);
     if (stage.serverSays) console.log(`       server: ${stage.serverSays.replace(/\n/g, '\n               ')}`);

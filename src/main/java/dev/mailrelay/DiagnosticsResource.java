@@ -11,7 +11,6 @@ import jakarta.ws.rs.core.MediaType;
 
 import dev.mailrelay.RelayException.InFlight;
 import dev.mailrelay.RelayException.PayloadTooLarge;
-import dev.mailrelay.RelayException.SignatureRejected;
 import dev.mailrelay.RelayException.StoreUnavailable;
 import dev.mailrelay.idempotency.IdempotencyStore;
 import dev.mailrelay.idempotency.IdempotencyStore.Claim;
@@ -27,7 +26,6 @@ import dev.mailrelay.smtp.SmtpDiagnostics;
 public class DiagnosticsResource {
 
     private static final int MAX_BODY = 4096;
-    static final String ID_PREFIX = "diag_";
 
     private final SignatureVerifier verifier;
     private final SmtpDiagnostics diagnostics;
@@ -51,10 +49,8 @@ public class DiagnosticsResource {
         }
         Instant now = Instant.now();
         String id = headers.getHeaderString("webhook-id");
-        if (id == null || !id.startsWith(ID_PREFIX)) {
-            throw new SignatureRejected("a diagnostics request carries a webhook-id that starts with " + ID_PREFIX);
-        }
-        verifier.verify(id, headers.getHeaderString("webhook-timestamp"), headers.getHeaderString("webhook-signature"), body, now);
+        verifier.verify(SignatureVerifier.Purpose.DIAGNOSTICS, id, headers.getHeaderString("webhook-timestamp"),
+                headers.getHeaderString("webhook-signature"), body, now);
         Claim claim;
         try {
             // Kept past the ±5 min window in which the signature could be replayed.

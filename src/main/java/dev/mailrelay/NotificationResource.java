@@ -27,18 +27,16 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.type.LogicalType;
 
-
-
 import dev.mailrelay.RelayException.InvalidNotification;
 import dev.mailrelay.RelayException.PayloadTooLarge;
 import dev.mailrelay.RelayException.SenderNotAllowed;
-import dev.mailrelay.RelayException.SignatureRejected;
 import dev.mailrelay.smtp.SmtpSender;
 
 /**
  * POST /v1/notifications/email: verify, parse, check the sender, then hand over to
- * {@link NotificationService}; every check runs before any byte goes out. Blocking on purpose: a Lambda instance serves one request
- * at a time, and the SMTP conversation is bounded by the request's deadline.
+ * {@link NotificationService}; every check runs before any byte goes out. Blocking on purpose: a
+ * Lambda instance serves one request at a time, and the SMTP conversation is bounded by the
+ * request's deadline.
  */
 @Path("/v1/notifications/email")
 public class NotificationResource {
@@ -94,11 +92,8 @@ public class NotificationResource {
         }
         // getHeaderString re-joins a value the HTTP layer split at its commas ("v1,<base64>"). The
         // webhook-id is only signed here: the relay derives the ids it stores itself (WebhookIds).
-        String id = headers.getHeaderString("webhook-id");
-        if (id != null && id.startsWith(DiagnosticsResource.ID_PREFIX)) {
-            throw new SignatureRejected("a diagnostics signature does not open this endpoint");
-        }
-        verifier.verify(id, headers.getHeaderString("webhook-timestamp"), headers.getHeaderString("webhook-signature"), body, now);
+        verifier.verify(SignatureVerifier.Purpose.NOTIFICATION, headers.getHeaderString("webhook-id"),
+                headers.getHeaderString("webhook-timestamp"), headers.getHeaderString("webhook-signature"), body, now);
         Notification n = parse(body);
         Address to = Address.parse(n.to(), false).orElseThrow();
         Address from = Address.parse(n.from(), true).orElseThrow();

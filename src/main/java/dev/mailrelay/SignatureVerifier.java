@@ -43,8 +43,9 @@ public class SignatureVerifier {
 
     SignatureVerifier(Secrets secrets) {
         this.secrets = secrets;
-        // Parsed on first use, never during init, so no key material is made before a SnapStart
-        // snapshot (StartupCheck still refuses a malformed plain RELAY_SECRET at start-up).
+        // Keys are built on first use, not at init; StartupCheck only checks a plain RELAY_SECRET's
+        // format. (The plain value sits in the process environment, so in any SnapStart snapshot:
+        // SnapStart deployments use RELAY_SECRET_ARN.)
         this.keys = Keys.of(List.of());
     }
 
@@ -86,12 +87,33 @@ public class SignatureVerifier {
         return new SecretKeySpec(key, "HmacSHA256");
     }
 
+    /**
+     * What a signature opens, told by its webhook-id, which the signature covers: a diagnostics
+     * run's id starts with {@code diag_}, a notification's never does, so neither signature can
+     * be replayed against the other endpoint.
+     */
+    enum Purpose {
+        NOTIFICATION, DIAGNOSTICS;
 
-    /** Throws {@link SignatureRejected} unless one signature in the header matches one key. */
-    void verify(String id, String timestamp, String signatures, byte[] body, Instant now) {
+        static final String DIAGNOSTICS_PREFIX = "diag_";
+
+        void check(String id) {
+            boolean diagnostics = id.startsWith(DIAGNOSTICS_PREFIX);
+            if (this == DIAGNOSTICS && !diagnostics) {
+                throw new SignatureRejected("a diagnostics request carries a webhook-id that starts with " + DIAGNOSTICS_PREFIX);
+            }
+            if (this == NOTIFICATION && diagnostics) {
+                throw new SignatureRejected("a diagnostics signature does not open this endpoint");
+            }
+        }
+    }
+
+    /** Throws {@link SignatureRejected} unless the id fits {@code purpose} and one signature in the header matches one key. */
+    void verify(Purpose purpose, String id, String timestamp, String signatures, byte[] body, Instant now) {
         if (id == null || timestamp == null || signatures == null) {
             throw new SignatureRejected("webhook-id, webhook-timestamp and webhook-signature headers are required");
         }
+        purpose.check(id);
         if (!ID.matcher(id).matches()) {
             throw new SignatureRejected("webhook-id must be 1 to 256 characters of [A-Za-z0-9_.=-]");
         }

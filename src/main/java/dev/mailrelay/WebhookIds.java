@@ -24,6 +24,7 @@ public class WebhookIds {
     /** Separates this key's use from signing: HMAC(secret, label) is the id key. */
     static final String LABEL = "auth0-mail-relay webhook-id v1";
     private static final byte[] LABEL_BYTES = LABEL.getBytes(StandardCharsets.UTF_8);
+    private static final byte[] ABSENT = "-;".getBytes(StandardCharsets.US_ASCII);
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final SignatureVerifier verifier;
@@ -53,11 +54,19 @@ public class WebhookIds {
         return "msg_" + Base64.getUrlEncoder().withoutPadding().encodeToString(SignatureVerifier.hmac(idKey, new byte[0], input));
     }
 
+    /** Each field encoded once: html and text may be a few hundred kilobytes. */
     static byte[] input(Notification n) {
-        StringBuilder sb = new StringBuilder();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         for (String field : new String[] { n.tenant(), n.messageType(), n.to(), n.subject(), n.html(), n.text() }) {
-            sb.append(field == null ? "-" : field.getBytes(StandardCharsets.UTF_8).length + ":" + field).append(';');
+            if (field == null) {
+                out.writeBytes(ABSENT);
+                continue;
+            }
+            byte[] bytes = field.getBytes(StandardCharsets.UTF_8);
+            out.writeBytes((bytes.length + ":").getBytes(StandardCharsets.US_ASCII));
+            out.writeBytes(bytes);
+            out.write(';');
         }
-        return sb.toString().getBytes(StandardCharsets.UTF_8);
+        return out.toByteArray();
     }
 }

@@ -38,7 +38,8 @@ class DevModeIT {
     static void launch() throws Exception {
         port = freePort();
         Path home = Files.createTempDirectory("dev-mode-home");
-        List<String> command = new java.util.ArrayList<>(List.of(PROJECT.toAbsolutePath().resolve("mvnw").toString(), "-B", "quarkus:dev",
+        String mvnw = PROJECT.toAbsolutePath().resolve("mvnw").toString();
+        List<String> command = new java.util.ArrayList<>(List.of(mvnw, "-B", "quarkus:dev",
                 // In dev mode the Lambda mock event server is the relay's HTTP front (8080 by default);
                 // other ports than the defaults, so a developer's own dev mode never collides with this one.
                 "-Dquarkus.lambda.mock-event-server.dev-port=" + port,
@@ -67,9 +68,18 @@ class DevModeIT {
                 .contains("Listening on: http://localhost:" + port + "/");
     }
 
+    /** A fresh copy each run (its target/ is kept, for dev mode's incremental build): no deleted source lingers. */
     private static void copyProject() throws IOException {
         for (String top : List.of("pom.xml", "mvnw", ".mvn", "src", "actions")) {
             Path from = Path.of(top);
+            Path old = PROJECT.resolve(top);
+            if (Files.exists(old)) {
+                try (var stale = Files.walk(old)) {
+                    for (Path p : (Iterable<Path>) stale.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                        Files.delete(p);
+                    }
+                }
+            }
             try (var files = Files.walk(from)) {
                 for (Path file : (Iterable<Path>) files.filter(f -> !f.toString().contains("node_modules"))::iterator) {
                     Path to = PROJECT.resolve(file.toString());

@@ -2,6 +2,7 @@ package dev.mailrelay.smtp;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 
@@ -42,7 +43,8 @@ public final class HeaderEncoder {
             return name;
         }
         String quoted = "\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-        return quoted.length() <= LINE - 8 ? quoted : encodedWords(name);
+        // A quoted-string cannot be folded inside; one too long for the From line becomes encoded-words, which can.
+        return quoted.length() <= LINE - 8 ? quoted : encodedWords(name); // "From: " and a margin
     }
 
     /** Unstructured text (Subject): folded at spaces when it is plain ASCII, encoded-words otherwise. */
@@ -69,31 +71,19 @@ public final class HeaderEncoder {
         return lines.stream().anyMatch(l -> l.length() > 900 || l.isBlank()) ? encodedWords(text) : String.join("\r\n", lines);
     }
 
-    /** UTF-8 B encoded-words of whole code points, one per folded line. */
+    /** UTF-8 B encoded-words, never splitting a character, one per folded line. */
     static String encodedWords(String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         List<String> words = new ArrayList<>();
-        byte[] chunk = new byte[WORD_BYTES];
-        int used = 0;
-        for (int i = 0; i < text.length();) {
-            int cp = text.codePointAt(i);
-            byte[] bytes = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
-            if (used + bytes.length > WORD_BYTES) {
-                words.add(word(chunk, used));
-                used = 0;
+        for (int start = 0; start < bytes.length;) {
+            int end = Math.min(start + WORD_BYTES, bytes.length);
+            while (end < bytes.length && (bytes[end] & 0xC0) == 0x80) {
+                end--; // back off a UTF-8 continuation byte: the word ends on a character boundary
             }
-            System.arraycopy(bytes, 0, chunk, used, bytes.length);
-            used += bytes.length;
-            i += Character.charCount(cp);
-        }
-        if (used > 0) {
-            words.add(word(chunk, used));
+            words.add("=?UTF-8?B?" + Base64.getEncoder().encodeToString(Arrays.copyOfRange(bytes, start, end)) + "?=");
+            start = end;
         }
         return String.join(FOLD, words);
-    }
-
-    private static String word(byte[] chunk, int length) {
-        byte[] bytes = java.util.Arrays.copyOf(chunk, length);
-        return "=?UTF-8?B?" + Base64.getEncoder().encodeToString(bytes) + "?=";
     }
 
     private static boolean printableAscii(String s) {

@@ -56,10 +56,6 @@ public class SmtpDiagnostics {
         this.secrets = secrets;
     }
 
-    /** The mechanisms the relay signs in with, in the mail client's order of preference (LOGIN before PLAIN). */
-    static final List<String> MECHANISMS = List.of("LOGIN", "PLAIN");
-    static final String[] TLS_PROTOCOLS = { "TLSv1.3", "TLSv1.2" };
-
     /** Walks the server; every wait ends by {@code deadline} (the invocation's), which ends the walk as a failed stage. */
     public Report run(java.time.Instant deadline) {
         String host = smtp.host().orElse("");
@@ -132,12 +128,12 @@ public class SmtpDiagnostics {
         }
     }
 
-    /** Signs in with the mechanism sending uses first: the first of {@link #MECHANISMS} the server offers. */
+    /** Signs in with the mechanism sending uses first: the first of {@link SmtpRoute#MECHANISMS} the server offers. */
     private boolean auth(Conversation c, List<Stage> stages) throws IOException {
         List<String> offered = offeredMechanisms(c.lastReply);
-        String mechanism = MECHANISMS.stream().filter(offered::contains).findFirst().orElse(null);
+        String mechanism = SmtpRoute.MECHANISMS.stream().filter(offered::contains).findFirst().orElse(null);
         if (mechanism == null) {
-            stages.add(new Stage("auth", false, "the server offers no AUTH mechanism the relay uses (" + String.join(", ", MECHANISMS)
+            stages.add(new Stage("auth", false, "the server offers no AUTH mechanism the relay uses (" + String.join(", ", SmtpRoute.MECHANISMS)
                     + "); it offers " + (offered.isEmpty() ? "none" : String.join(", ", offered)), null));
             return false;
         }
@@ -186,7 +182,7 @@ public class SmtpDiagnostics {
             SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, host, smtp.port(), true);
             SSLParameters parameters = tls.getSSLParameters();
             // The Lambda runtime client re-enables TLS 1.0/1.1 JVM-wide; the password never travels over them.
-            parameters.setProtocols(TLS_PROTOCOLS);
+            parameters.setProtocols(SmtpRoute.TLS_PROTOCOLS.toArray(String[]::new));
             parameters.setEndpointIdentificationAlgorithm("HTTPS");
             parameters.setServerNames(List.of(new SNIHostName(host)));
             tls.setSSLParameters(parameters);

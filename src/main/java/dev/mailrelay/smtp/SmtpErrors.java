@@ -74,8 +74,8 @@ final class SmtpErrors {
                     Phase.BEFORE_DATA);
         }
         if (message.contains("no allowed AUTH methods")) {
-            return new SmtpUnavailable("the SMTP server offers no AUTH mechanism the relay uses (PLAIN, LOGIN)", null,
-                    Phase.BEFORE_DATA);
+            return new SmtpUnavailable("the SMTP server offers no AUTH mechanism the relay uses ("
+                    + String.join(", ", SmtpRoute.MECHANISMS) + ")", null, Phase.BEFORE_DATA);
         }
         // Raw exception text stays out of the answer (it reaches the Auth0 tenant log); the class name goes to ours.
         Log.warnf("SMTP conversation broke off: %s", failure.getClass().getName());

@@ -37,6 +37,14 @@ final class SmtpRoute {
             boolean passwordRotates, TlsMode tls) {
     }
 
+    /**
+     * The AUTH mechanisms the relay signs in with, in the order the mail client tries them (its own
+     * preference puts LOGIN before PLAIN); diagnostics uses the same choice.
+     */
+    static final java.util.List<String> MECHANISMS = java.util.List.of("LOGIN", "PLAIN");
+    /** TLS versions for every SMTP connection, whatever the JVM-wide setting (the Lambda runtime client re-enables 1.0/1.1). */
+    static final java.util.Set<String> TLS_PROTOCOLS = java.util.Set.of("TLSv1.3", "TLSv1.2");
+
     /** Closing waits this long: after a failure the client still says QUIT, and Netty reports a close under it. */
     private static final Duration CLOSE_DELAY = Duration.ofSeconds(2);
 
@@ -136,8 +144,7 @@ final class SmtpRoute {
                 // Host name verification is left unset on purpose: the mail client then verifies
                 // ("HTTPS") whenever TLS is on, while an explicit value is replaced by "" in 4.5.
                 .setTrustAll(false)
-                // TLS 1.2+ whatever the JVM-wide setting (the Lambda runtime client re-enables 1.0/1.1).
-                .setEnabledSecureTransportProtocols(java.util.Set.of("TLSv1.2", "TLSv1.3"))
+                .setEnabledSecureTransportProtocols(TLS_PROTOCOLS)
                 .setKeepAlive(true)
                 // Longer than our own idle window, so the client never closes a connection under a send.
                 .setKeepAliveTimeout((int) smtp.keepAlive().toSeconds() + 30)
@@ -153,7 +160,7 @@ final class SmtpRoute {
             case NONE -> config.setStarttls(StartTLSOptions.DISABLED).setSsl(false);
         }
         account.username().ifPresentOrElse(
-                user -> config.setLogin(LoginOption.REQUIRED).setAuthMethods("PLAIN LOGIN").setUsername(user),
+                user -> config.setLogin(LoginOption.REQUIRED).setAuthMethods(String.join(" ", MECHANISMS)).setUsername(user),
                 () -> config.setLogin(LoginOption.DISABLED));
         smtp.caFile().ifPresent(file -> config.setTrustOptions(TrustOptions.wrap(TrustStores.withExtra(file))));
         return config;

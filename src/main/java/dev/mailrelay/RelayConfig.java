@@ -129,13 +129,16 @@ public interface RelayConfig {
         @WithDefault("3s")
         Duration tlsTimeout();
 
-        /** Longest the server may stay silent: greeting, EHLO, AUTH, each command, and the reply to the final ".". */
+        /** Longest from connect to the message's hand-over (greeting, EHLO, STARTTLS, AUTH or RSET), on top of the connect timeout. */
         @WithDefault("5s")
         Duration commandTimeout();
 
-        /** How long an idle, authenticated connection is reused for the next message; 0 opens one per message. */
+        /** How long an idle, authenticated connection is reused for the next message, then closed with QUIT; 0 opens one per message. */
         @WithDefault("15s")
         Duration keepAlive();
+
+        /** Fully qualified name the relay gives in EHLO; unset uses the domain of RELAY_ALLOWED_FROM's first entry, else of SMTP_USERNAME. */
+        Optional<String> heloName();
 
         /** A second SMTP server, used only when the first fails before any message data was sent. */
         Fallback fallback();

@@ -114,7 +114,26 @@ class DeliveryTest {
     void authenticatesWithWhicheverMechanismTheServerOffers(String mechanism) {
         smtp.offerOnly(mechanism);
         Relay.post(Relay.notification()).statusCode(200);
-        assertThat(smtp.received()).hasSize(1);
+        Relay.post(Relay.notification()).statusCode(200);
+        assertThat(smtp.received()).hasSize(2);
+        assertThat(smtp.logins()).as("one login, with the mechanism the server offers").isEqualTo(1);
+    }
+
+    @Test
+    void namesItselfInEhloWithTheSendingDomain() {
+        Relay.post(Relay.notification()).statusCode(200);
+        assertThat(smtp.heloNames()).containsExactly("mail.example.com");
+    }
+
+    @Test
+    void closesAnIdleConnectionWithQuitWhenTheKeepAliveEnds() throws Exception {
+        Relay.post(Relay.notification()).statusCode(200);
+        assertThat(smtp.quits()).isZero();
+        long until = System.currentTimeMillis() + 5_000; // smtp.keep-alive is 1 s in the tests
+        while (smtp.quits() == 0 && System.currentTimeMillis() < until) {
+            Thread.sleep(50);
+        }
+        assertThat(smtp.quits()).as("the idle connection was closed with QUIT").isEqualTo(1);
     }
 
     @Test
@@ -165,16 +184,30 @@ class DeliveryTest {
         assertThat(parsed[0].getPersonal()).isEqualTo("Ü),evil@evil.test,(x");
     }
 
-    /** The strict server refuses bare LF and lines over 998 octets, as Postfix hardened against SMTP smuggling does. */
+    /**
+     * The strict server refuses bare LF and lines over 998 octets, as Postfix hardened against SMTP
+     * smuggling does. Each language at the subject length where the mail client's own folding first
+     * broke (issue 11: ja 7, zh 8, ko 13, ru 21, de 53, fr 60 characters) and in full; display names
+     * likewise; a 990-character ASCII subject; a 72-character recipient; CRLF in the body.
+     */
     @Test
     void deliversLocalizedMailToAServerThatRefusesBareLineFeeds() throws Exception {
-        String[][] cases = {
-                { "Vérifiez votre adresse e-mail pour activer votre compte Acme dès aujourd'hui", "Équipe Acme" },
-                { "メールアドレスを確認してください", "アクメ サポートチーム" },
-                { "请验证您的电子邮件地址", "Acme 团队" },
-                { "이메일 주소를 확인해 주세요 지금", "Acme 팀" },
-                { "Подтвердите адрес электронной почты для входа", "Команда Acme с очень длинным названием отдела поддержки" },
-                { "x".repeat(995), "Acme" } };
+        String[][] languages = {
+                { "メールアドレスを確認して、アカウントの登録を完了してください。", "7", "アクメ株式会社 カスタマーサポートチーム" },
+                { "请验证您的电子邮件地址以完成账户注册，谢谢您的耐心。", "8", "Acme 客户支持团队" },
+                { "계정 등록을 완료하려면 이메일 주소를 확인해 주세요. 감사합니다.", "13", "Acme 고객 지원 팀" },
+                { "Подтвердите адрес электронной почты, чтобы завершить регистрацию учётной записи", "21",
+                        "Команда Acme с очень длинным названием отдела поддержки" },
+                { "Bestätigen Sie Ihre E-Mail-Adresse, um die Registrierung Ihres Kontos bei Acme abzuschließen", "53",
+                        "Kundenbetreuung der Acme Größenwahn GmbH & Co. KG" },
+                { "Vérifiez votre adresse e-mail pour activer votre compte Acme dès aujourd'hui, merci", "60", "Équipe Acme" } };
+        java.util.List<String[]> cases = new java.util.ArrayList<>();
+        for (String[] language : languages) {
+            cases.add(new String[] { language[0].substring(0, Integer.parseInt(language[1])), language[2] });
+            cases.add(new String[] { language[0], language[2] });
+        }
+        cases.add(new String[] { "x".repeat(990), "Acme" });
+        cases.add(new String[] { "Verify\u007f your email", "Acme" });
         for (String[] c : cases) {
             Map<String, Object> body = Relay.notification();
             body.put("subject", c[0]);
@@ -183,12 +216,15 @@ class DeliveryTest {
             body.put("text", "Bonjour,\r\nVotre code : 123456\r\n");
             Relay.post(body).statusCode(200).body("status", equalTo("sent"));
         }
-        assertThat(smtp.received()).hasSize(cases.length);
-        for (int i = 0; i < cases.length; i++) {
+        assertThat(smtp.received()).hasSize(cases.size());
+        for (int i = 0; i < cases.size(); i++) {
             MimeMessage mime = mime(i);
-            assertThat(mime.getSubject()).isEqualTo(cases[i][0]);
+            assertThat(mime.getSubject()).isEqualTo(cases.get(i)[0]);
             jakarta.mail.internet.InternetAddress from = (jakarta.mail.internet.InternetAddress) mime.getFrom()[0];
-            assertThat(from.getPersonal()).isEqualTo(cases[i][1]);
+            assertThat(from.getPersonal()).isEqualTo(cases.get(i)[1]);
+            assertThat(mime.getHeader("To", ",")).isEqualTo("<a-very-long-local-part-for-a-recipient-address-0123456789@sub.example.org>");
+            assertThat(new String(smtp.received().get(i).data(), StandardCharsets.ISO_8859_1)).as("raw DEL in a header")
+                    .doesNotContain("\u007f");
             Multipart parts = (Multipart) mime.getContent();
             assertThat(parts.getBodyPart(0).getContent().toString()).doesNotContain("\r\r").contains("Votre code : 123456");
         }

@@ -38,7 +38,7 @@ class HeaderEncoderTest {
     @ParameterizedTest
     @ValueSource(strings = { "Verify your email", "Vérifiez votre adresse e-mail pour activer votre compte Acme dès maintenant",
             "確認コード", "Подтвердите адрес электронной почты, чтобы войти в учётную запись", "looks =?like?= an encoded word",
-            "a", "two  spaces" })
+            "a", "two  spaces", "del\u007f in the middle", "tab\there" })
     void writesASubjectThatReadsBackAsGiven(String subject) throws Exception {
         String header = HeaderEncoder.unstructured("Subject", subject);
         assertLines("Subject: " + header);

@@ -43,7 +43,6 @@ class PackagedFunctionIT {
                 "SMTP_USERNAME", TestSmtpServer.USERNAME,
                 "SMTP_PASSWORD", TestSmtpServer.PASSWORD,
                 "SMTP_CA_FILE", certs.ca().toString(),
-                "SMTP_COMMAND_TIMEOUT", "20s",
                 "RELAY_SECRET", SmtpServerResource.SECRET,
                 "RELAY_ALLOWED_FROM", "@mail.example.com",
                 // As Lambda sets it for provisioned concurrency: the init primes the request path.
@@ -106,6 +105,61 @@ class PackagedFunctionIT {
         jakarta.mail.internet.InternetAddress[] from = jakarta.mail.internet.InternetAddress.parseHeader(mime.getHeader("From", ","), true);
         assertThat(from).extracting(jakarta.mail.internet.InternetAddress::getAddress).containsExactly("noreply@mail.example.com");
         assertThat(mime.getSubject()).isEqualTo(n.get("subject"));
+    }
+
+    /**
+     * Issue 11's check, on the package: localized subjects and display names, a 990-character
+     * subject, a 70-character recipient and CRLF bodies reach a server that refuses bare LF and
+     * parses every message; EHLO names the sending domain.
+     */
+    @Test
+    void deliversLocalizedMailThatAStrictServerAndAParserAccept() throws Exception {
+        String[][] cases = { { "確認コードを送信", "アクメ サポートチーム" }, { "请验证您的电子邮件地址", "Acme 团队" },
+                { "이메일 주소를 확인해 주세요 지금", "Acme 팀" }, { "Подтвердите адрес электронной почты", "Команда Acme" },
+                { "Bestätigen Sie Ihre E-Mail-Adresse, um die Registrierung abzuschließen", "Kundenservice Größe" },
+                { "Vérifiez votre adresse e-mail pour activer votre compte Acme dès aujourd'hui", "Équipe Acme" },
+                { "y".repeat(990), "Acme" } };
+        String to = "r".repeat(57) + "@example.org"; // 70 characters
+        for (String[] c : cases) {
+            Map<String, Object> n = Relay.notification();
+            n.put("subject", c[0]);
+            n.put("from", c[1] + " <noreply@mail.example.com>");
+            n.put("to", to);
+            n.put("text", "Code:\r\n123456\r\n");
+            JsonNode response = invoke(n, Duration.ofSeconds(14));
+            assertThat(response.get("statusCode").asInt()).as(response.toString()).isEqualTo(200);
+        }
+        assertThat(smtp.received()).hasSize(cases.length);
+        for (int i = 0; i < cases.length; i++) {
+            jakarta.mail.internet.MimeMessage mime = new jakarta.mail.internet.MimeMessage(
+                    jakarta.mail.Session.getInstance(new java.util.Properties()),
+                    new java.io.ByteArrayInputStream(smtp.received().get(i).data()));
+            assertThat(mime.getSubject()).isEqualTo(cases[i][0]);
+            jakarta.mail.internet.InternetAddress from = (jakarta.mail.internet.InternetAddress) mime.getFrom()[0];
+            assertThat(from.getPersonal()).isEqualTo(cases[i][1]);
+            assertThat(from.getAddress()).isEqualTo("noreply@mail.example.com");
+            assertThat(((jakarta.mail.internet.InternetAddress) mime.getRecipients(jakarta.mail.Message.RecipientType.TO)[0])
+                    .getAddress()).isEqualTo(to);
+        }
+        assertThat(smtp.heloNames()).containsOnly("mail.example.com");
+    }
+
+    @Test
+    void reusesTheConnectionAfterANineSecondGap() throws Exception {
+        assertThat(invoke(Relay.notification(), Duration.ofSeconds(14)).get("statusCode").asInt()).isEqualTo(200);
+        Thread.sleep(9_000); // within the default SMTP_KEEP_ALIVE of 15 s, and longer than the command timeout
+        assertThat(invoke(Relay.notification(), Duration.ofSeconds(14)).get("statusCode").asInt()).isEqualTo(200);
+        assertThat(smtp.connections()).isEqualTo(1);
+        assertThat(smtp.logins()).isEqualTo(1);
+    }
+
+    @Test
+    void signsInOnceAndAnswers502WhenThePasswordIsWrong() throws Exception {
+        smtp.changePassword("not-the-relays-password");
+        JsonNode response = invoke(Relay.notification(), Duration.ofSeconds(14));
+        assertThat(response.get("statusCode").asInt()).isEqualTo(502);
+        assertThat(smtp.logins()).isEqualTo(1);
+        assertThat(smtp.dataCommands()).isZero();
     }
 
     @Test

@@ -68,6 +68,7 @@ class SmtpFaultTest {
         smtp.rejectLogin();
         send().statusCode(502).body("retryable", equalTo(true)).body("smtp_code", equalTo(535))
                 .body("attempts", equalTo(1)).body("detail", containsString("SMTP_USERNAME and SMTP_PASSWORD"));
+        assertThat(smtp.logins()).as("one refused login, not one per mechanism").isEqualTo(1);
         assertThat(smtp.received()).isEmpty();
     }
 
@@ -111,13 +112,45 @@ class SmtpFaultTest {
     }
 
     @ParameterizedTest(name = "{1} at {0}")
-    @CsvSource({ "GREETING, CLOSE", "GREETING, SILENCE", "DATA, RESET", "DATA, CLOSE", "DATA, SILENCE" })
-    void answersUncertainWithoutResendingWhenTheConversationBreaksOff(Stage stage, Kind kind) {
+    @CsvSource({ "DATA, RESET", "DATA, CLOSE", "DATA, SILENCE" })
+    void answersUncertainWithoutResendingWhenTheConversationBreaksOffAfterTheMessage(Stage stage, Kind kind) {
         smtp.breakAt(stage, kind);
         send().statusCode(504).body("retryable", equalTo(true)).body("attempts", equalTo(1))
                 .body("detail", containsString("may or may not have been accepted"));
         assertThat(smtp.connections()).isEqualTo(1);
         assertThat(smtp.dataCommands()).isLessThanOrEqualTo(1);
         assertThat(smtp.received()).isEmpty();
+    }
+
+    /** Before the message was handed over nothing can have been accepted: 503, never the uncertain 504. */
+    @ParameterizedTest(name = "{1} at GREETING")
+    @CsvSource({ "CLOSE", "SILENCE", "RESET" })
+    void answersUnavailableNotUncertainWhenTheConversationBreaksOffBeforeTheMessage(Kind kind) {
+        smtp.breakAt(Stage.GREETING, kind);
+        send().statusCode(503).body("retryable", equalTo(true))
+                .body("detail", containsString("nothing was sent"));
+        assertThat(smtp.dataCommands()).isZero();
+        assertThat(smtp.received()).isEmpty();
+    }
+
+    /** Dovecot answers a wrong password only after auth_failure_delay (2 s): still one login, and 502. */
+    @Test
+    void answersBadGatewayAfterOneLoginWhenTheServerIsSlowToRefuseIt() {
+        smtp.rejectLogin();
+        smtp.delayLoginFailures(java.time.Duration.ofMillis(2000));
+        send().statusCode(502).body("retryable", equalTo(true)).body("smtp_code", equalTo(535)).body("attempts", equalTo(1));
+        assertThat(smtp.logins()).isEqualTo(1);
+        assertThat(smtp.dataCommands()).isZero();
+    }
+
+    /** A login that outlasts the time budget: the message never went out, so 503 (nothing was sent), not 504. */
+    @Test
+    void answersUnavailableWhenSigningInOutlastsTheBudget() {
+        smtp.rejectLogin();
+        smtp.delayLoginFailures(java.time.Duration.ofSeconds(20));
+        int attempts = send().statusCode(503).body("retryable", equalTo(true)).body("detail", containsString("nothing was sent"))
+                .extract().path("attempts");
+        assertThat(smtp.logins()).as("at most one login per connection").isEqualTo(attempts);
+        assertThat(smtp.dataCommands()).isZero();
     }
 }

@@ -30,8 +30,9 @@ import org.subethamail.smtp.server.SessionHandler;
 
 /**
  * A real SMTP server on loopback (subethasmtp) with STARTTLS required and AUTH required, whose
- * replies a test can script: a reply code at greeting, MAIL, RCPT or end of DATA, a failed AUTH,
- * an untrusted certificate, a slow answer after DATA, or no listener at all.
+ * replies a test can script: a reply code at greeting, MAIL, RCPT or end of DATA, a failed AUTH
+ * (slow, as Dovecot delays them), an untrusted certificate, a slow answer after DATA, or no
+ * listener at all. It records the EHLO names, the logins tried and the sessions ended with QUIT.
  */
 final class TestSmtpServer {
 
@@ -62,6 +63,11 @@ final class TestSmtpServer {
     private volatile String password = PASSWORD;
     private final AtomicInteger dataCommands = new AtomicInteger();
     private final List<Session> sessions = new CopyOnWriteArrayList<>();
+    private static final java.util.Set<Thread> sleepers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final List<String> heloNames = new CopyOnWriteArrayList<>();
+    private final AtomicInteger logins = new AtomicInteger();
+    private final AtomicInteger quits = new AtomicInteger();
+    private volatile Duration loginFailureDelay = Duration.ZERO;
     private volatile java.util.Random random;
     private volatile double randomFailure = 1.0;
 
@@ -95,11 +101,32 @@ final class TestSmtpServer {
         return connections.get();
     }
 
+    /** The names clients gave in EHLO (or HELO), one per mail transaction. */
+    List<String> heloNames() {
+        return List.copyOf(heloNames);
+    }
+
+    /** Logins the server checked (one per AUTH exchange that reached the password), refused ones included. */
+    int logins() {
+        return logins.get();
+    }
+
+    /** Sessions the client ended with QUIT (not by dropping the connection). */
+    int quits() {
+        return quits.get();
+    }
+
+    /** A refused login is answered only after this delay, as Dovecot's auth_failure_delay (2 s) does. */
+    void delayLoginFailures(Duration delay) {
+        loginFailureDelay = delay;
+    }
+
     /**
      * Back to a well-behaved server with an empty mailbox and no open connection, so that the
      * relay's next message opens (and is counted as) a new one, whatever the last test left.
      */
     void reset() {
+        sleepers.forEach(Thread::interrupt);
         try {
             closeOpenConnections();
         } catch (IOException e) {
@@ -115,6 +142,10 @@ final class TestSmtpServer {
         loginsLeftToReject.set(0);
         certificate = Certificate.TRUSTED;
         received.clear();
+        heloNames.clear();
+        logins.set(0);
+        quits.set(0);
+        loginFailureDelay = Duration.ZERO;
         connections.set(0);
         dataCommands.set(0);
         if (server == null || authMechanism != null) {
@@ -134,13 +165,12 @@ final class TestSmtpServer {
     }
 
     /**
-     * Every attempt meets this fault (CLOSE, RESET or SILENCE) at this stage. Silence at the
-     * greeting holds subethasmtp's acceptor thread, so it lasts just past the relay's command
-     * timeout (2 s in the tests); silence after DATA lasts until the relay has surely given up.
+     * Every attempt meets this fault (CLOSE, RESET or SILENCE) at this stage. A silence lasts until
+     * the relay has surely given up, or until {@link #reset()} ends it (at the greeting it holds
+     * subethasmtp's acceptor thread, which the next test needs).
      */
     void breakAt(Stage stage, Kind kind) {
-        Duration silence = stage == Stage.GREETING ? Duration.ofMillis(2500) : Duration.ofSeconds(20);
-        script(Integer.MAX_VALUE, new Fault(stage, kind, 0, null, silence));
+        script(Integer.MAX_VALUE, new Fault(stage, kind, 0, null, Duration.ofSeconds(20)));
     }
 
     /** Each connection, with this probability (seeded, so a run can be repeated), gets this reply at this stage. */
@@ -250,7 +280,9 @@ final class TestSmtpServer {
     }
 
     private void login(String username, String password, MessageContext context) throws LoginFailedException {
+        logins.incrementAndGet();
         if (loginsLeftToReject.getAndDecrement() > 0 || !USERNAME.equals(username) || !this.password.equals(password)) {
+            sleep(loginFailureDelay);
             throw new LoginFailedException("5.7.8 Authentication credentials invalid");
         }
     }
@@ -274,6 +306,20 @@ final class TestSmtpServer {
         @Override
         public void onSessionEnd(Session session) {
             sessions.remove(session);
+            if (quitting(session)) {
+                quits.incrementAndGet();
+            }
+        }
+    }
+
+    /** Whether the session ended with QUIT: subethasmtp keeps that in a private flag. */
+    private static boolean quitting(Session session) {
+        try {
+            java.lang.reflect.Field field = Session.class.getDeclaredField("quitting");
+            field.setAccessible(true);
+            return field.getBoolean(session);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("subethasmtp changed: no Session.quitting", e);
         }
     }
 
@@ -315,6 +361,7 @@ final class TestSmtpServer {
 
         @Override
         public void from(String from) throws RejectException {
+            heloNames.add(session.getHelo().orElse(""));
             fail(Stage.MAIL);
             this.from = from;
         }
@@ -339,6 +386,7 @@ final class TestSmtpServer {
                 throw new RejectException(f.code(), f.text());
             }
             strictLines(bytes);
+            parses(bytes);
             if (f != null && f.kind() == Kind.CLOSE) {
                 breakConnection(session, f);
                 throw new IOException("connection closed after DATA by the test");
@@ -387,11 +435,37 @@ final class TestSmtpServer {
         }
     }
 
+    /** A scripted silence; {@link #reset()} interrupts it, and the thread goes on serving (its flag cleared). */
+    /**
+     * Every message must read back through a standard parser (Jakarta Mail, strict address
+     * parsing): From, To and Subject decode, and each part's content is readable.
+     */
+    private static void parses(byte[] data) throws RejectException {
+        try {
+            jakarta.mail.internet.MimeMessage mime = new jakarta.mail.internet.MimeMessage(
+                    jakarta.mail.Session.getInstance(new java.util.Properties()), new java.io.ByteArrayInputStream(data));
+            jakarta.mail.internet.InternetAddress.parseHeader(mime.getHeader("From", ","), true);
+            jakarta.mail.internet.InternetAddress.parseHeader(mime.getHeader("To", ","), true);
+            mime.getSubject();
+            Object content = mime.getContent();
+            if (content instanceof jakarta.mail.Multipart parts) {
+                for (int i = 0; i < parts.getCount(); i++) {
+                    parts.getBodyPart(i).getContent();
+                }
+            }
+        } catch (Exception e) {
+            throw new RejectException(554, "5.6.0 the test's mail parser cannot read this message: " + e);
+        }
+    }
+
     private static void sleep(Duration d) {
+        sleepers.add(Thread.currentThread());
         try {
             Thread.sleep(d.toMillis());
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            // ended by reset(): the server thread carries on
+        } finally {
+            sleepers.remove(Thread.currentThread());
         }
     }
 

@@ -27,7 +27,8 @@ import dev.mailrelay.Address;
 /**
  * Classifies what the mail client failed with, by what the SMTP server actually answered and
  * how far the conversation got: 5yz is permanent (except authentication), 4yz and network or
- * TLS trouble are transient; a broken-off conversation without an answer is uncertain.
+ * TLS trouble are transient; a conversation broken off without an answer is uncertain once the
+ * message was handed over, and safe to repeat before.
  */
 final class SmtpErrors {
 
@@ -40,7 +41,13 @@ final class SmtpErrors {
     private SmtpErrors() {
     }
 
-    static SmtpFailure classify(Throwable failure) {
+    /** True when the mail client gave up because the server does not offer the AUTH mechanism it was given. */
+    static boolean mechanismNotOffered(Throwable failure) {
+        return failure != null && failure.getMessage() != null && failure.getMessage().contains("no allowed AUTH methods");
+    }
+
+    /** {@code handedOver}: whether the message had been handed over to the mail client (see SmtpSender.Handover). */
+    static SmtpFailure classify(Throwable failure, boolean handedOver) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SmtpFailure known) {
                 return known;
@@ -79,6 +86,10 @@ final class SmtpErrors {
         }
         // Raw exception text stays out of the answer (it reaches the Auth0 tenant log); the class name goes to ours.
         Log.warnf("SMTP conversation broke off: %s", failure.getClass().getName());
+        if (!handedOver) {
+            return new SmtpUnavailable("the SMTP server ended the conversation before the message was sent; nothing was sent",
+                    null, Phase.BEFORE_DATA);
+        }
         return new SmtpTimeout("the SMTP conversation broke off without an answer; the message may or may not have been accepted");
     }
 

@@ -25,10 +25,10 @@ import dev.mailrelay.Secrets;
 
 /**
  * One SMTP server as {@link SmtpSender} uses it: a Vert.x mail client kept across requests, so a
- * warm Lambda reuses its open, authenticated connection (the client checks it with RSET and
- * reconnects when the server or a frozen Lambda dropped it); replaced after any failure, since a
- * failed conversation can leave the client's pool in a state that stalls the next send; plus the
- * server's guard: retries before data and a circuit breaker.
+ * warm Lambda reuses its open, authenticated connection for SMTP_KEEP_ALIVE (the client checks it
+ * with RSET, and closes it with QUIT when the keep-alive ends); replaced after any failure, since a
+ * failed conversation can leave the client's pool in a state that stalls the next send; the one
+ * AUTH mechanism it signs in with; plus the server's guard: retries before data and a circuit breaker.
  */
 final class SmtpRoute {
 
@@ -38,10 +38,14 @@ final class SmtpRoute {
     }
 
     /**
-     * The AUTH mechanisms the relay signs in with, in the order the mail client tries them (its own
-     * preference puts LOGIN before PLAIN); diagnostics uses the same choice.
+     * The AUTH mechanisms the relay signs in with, by preference: one per connection, the first the
+     * server offers, so a wrong password costs one refused login, not one per mechanism (a lockout
+     * risk). Diagnostics uses the same choice.
      */
-    static final java.util.List<String> MECHANISMS = java.util.List.of("LOGIN", "PLAIN");
+    static final java.util.List<String> MECHANISMS = java.util.List.of("PLAIN", "LOGIN");
+    /** A host name with at least one dot (RFC 5321 EHLO wants the client's FQDN), or an address literal. */
+    private static final java.util.regex.Pattern FQDN = java.util.regex.Pattern.compile(
+            "(?i)(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?|\\[[0-9a-f:.]+]");
     /** TLS versions for every SMTP connection, whatever the JVM-wide setting (the Lambda runtime client re-enables 1.0/1.1). */
     static final java.util.Set<String> TLS_PROTOCOLS = java.util.Set.of("TLSv1.3", "TLSv1.2");
 
@@ -56,13 +60,19 @@ final class SmtpRoute {
     private final MailConfig config;
     private final Function<Boolean, Optional<String>> password;
     private final long keepAliveNanos;
+    /** How long a send may take to reach its message (connect, then greeting, EHLO, STARTTLS, AUTH or RSET). */
+    final Duration sessionTimeout;
     private MailClient client;
     private long lastUsedNanos;
+    /** Index into {@link #MECHANISMS}: moves on only when the server does not offer this one (no login was tried). */
+    private int mechanism;
+    private String passwordInUse;
 
-    SmtpRoute(String name, Vertx vertx, RelayConfig relay, RelayConfig.Smtp smtp, MailAccount mail) {
+    SmtpRoute(String name, Vertx vertx, RelayConfig relay, RelayConfig.Smtp smtp, MailAccount mail, String heloName) {
         this.name = name;
         this.vertx = vertx;
-        this.config = mailConfig(mail, smtp);
+        this.config = mailConfig(mail, smtp).setOwnHostname(heloName);
+        this.sessionTimeout = smtp.connectTimeout().plus(smtp.commandTimeout());
         this.password = mail.password();
         this.passwordRotates = mail.passwordRotates();
         this.account = mail.username().flatMap(u -> Address.parse(u, false));
@@ -94,10 +104,36 @@ final class SmtpRoute {
     }
 
     /**
-     * The client to send with, made on first use (after a SnapStart restore, since the password may
-     * come from Secrets Manager) and after {@link #discard}; {@code freshPassword} re-reads it.
+     * The name the relay gives in EHLO: SMTP_HELO_NAME, else the domain of the first
+     * RELAY_ALLOWED_FROM entry (the sending domain), else that of SMTP_USERNAME. Spam filters score
+     * "localhost" or a name without a dot (SpamAssassin HELO_LOCALHOST, FSL_HELO_NON_FQDN_1).
+     *
+     * @throws IllegalArgumentException when SMTP_HELO_NAME is set but is no fully qualified name
      */
-    synchronized MailClient client(boolean freshPassword) {
+    static String heloName(Optional<String> configured, Optional<java.util.List<String>> allowedFrom, Optional<String> username) {
+        if (configured.isPresent()) {
+            String name = configured.get().strip();
+            if (!FQDN.matcher(name).matches()) {
+                throw new IllegalArgumentException("SMTP_HELO_NAME must be a fully qualified host name (mail.example.com) "
+                        + "or an address literal ([192.0.2.1])");
+            }
+            return name;
+        }
+        java.util.stream.Stream<String> candidates = java.util.stream.Stream.concat(
+                allowedFrom.orElse(java.util.List.of()).stream().map(entry -> entry.strip().startsWith("@") ? "x" + entry.strip() : entry),
+                username.stream());
+        return candidates.map(entry -> Address.parse(entry, false)).flatMap(Optional::stream)
+                .map(address -> java.net.IDN.toASCII(address.domain(), java.net.IDN.ALLOW_UNASSIGNED))
+                .filter(domain -> FQDN.matcher(domain).matches())
+                .findFirst().orElse("localhost");
+    }
+
+    /**
+     * The client to send with, made on first use (after a SnapStart restore, since the password may
+     * come from Secrets Manager) and after {@link #discard}, with the password of the last
+     * {@link #refreshPassword}.
+     */
+    synchronized MailClient client() {
         long now = System.nanoTime();
         if (client != null && now - lastUsedNanos > keepAliveNanos) {
             // Idle too long (or frozen with the Lambda): the server may have closed the connection,
@@ -110,18 +146,50 @@ final class SmtpRoute {
             // A copy each time: creating a client rewrites the config's host name verification setting.
             MailConfig copy = new MailConfig(config);
             if (copy.getUsername() != null) {
-                copy.setPassword(password.apply(freshPassword).orElse(""));
+                if (passwordInUse == null) {
+                    passwordInUse = password.apply(false).orElse("");
+                }
+                copy.setPassword(passwordInUse).setAuthMethods(MECHANISMS.get(mechanism));
             }
             client = MailClient.create(vertx, copy);
         }
         return client;
     }
 
-    /** Drops the client and its connection (tests; before a SnapStart snapshot there is none to drop). */
+    /**
+     * Reads the password again (a rotation in Secrets Manager) and answers whether it changed: only
+     * then is a refused login worth another try.
+     */
+    synchronized boolean refreshPassword() {
+        String fresh = password.apply(true).orElse("");
+        boolean changed = !fresh.equals(passwordInUse);
+        passwordInUse = fresh;
+        return changed;
+    }
+
+    /**
+     * After a send failed because the server does not offer the mechanism in use (it said so in
+     * EHLO, and no AUTH was sent): moves on to the next one and drops the client; false when none is left.
+     */
+    synchronized boolean useNextMechanism(MailClient failed) {
+        if (client != failed) {
+            return true; // a concurrent send moved on already
+        }
+        if (mechanism + 1 >= MECHANISMS.size()) {
+            return false;
+        }
+        mechanism++;
+        discard(failed);
+        return true;
+    }
+
+    /** Drops the client and its connection, and forgets the mechanism and password (tests). */
     synchronized void disconnect() {
         if (client != null) {
             discard(client);
         }
+        mechanism = 0;
+        passwordInUse = null;
     }
 
     /** Drops a client that failed; the next send gets a new one. */
@@ -139,15 +207,22 @@ final class SmtpRoute {
                 .setConnectTimeout((int) smtp.connectTimeout().toMillis())
                 .setSslHandshakeTimeout(smtp.tlsTimeout().toMillis())
                 .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
-                .setIdleTimeout((int) smtp.commandTimeout().toMillis())
+                // A backstop only: the socket's idle timer cannot tell a pooled connection from a silent
+                // server, so silence is bounded by SmtpSender (sessionTimeout, then the deadline) and
+                // the idle timer must not cut a connection the keep-alive still holds.
+                .setIdleTimeout((int) smtp.keepAlive().plus(smtp.commandTimeout()).toMillis())
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 // Host name verification is left unset on purpose: the mail client then verifies
                 // ("HTTPS") whenever TLS is on, while an explicit value is replaced by "" in 4.5.
                 .setTrustAll(false)
                 .setEnabledSecureTransportProtocols(TLS_PROTOCOLS)
-                .setKeepAlive(true)
-                // Longer than our own idle window, so the client never closes a connection under a send.
-                .setKeepAliveTimeout((int) smtp.keepAlive().toSeconds() + 30)
+                // The client's pool cleaner closes a connection idle for SMTP_KEEP_ALIVE, with QUIT;
+                // 0 closes each one after its message.
+                .setKeepAlive(!smtp.keepAlive().isZero())
+                .setKeepAliveTimeout((int) Math.max(1, smtp.keepAlive().toMillis()))
+                .setKeepAliveTimeoutUnit(TimeUnit.MILLISECONDS)
+                .setPoolCleanerPeriod(500)
+                .setPoolCleanerPeriodUnit(TimeUnit.MILLISECONDS)
                 .setMaxPoolSize(4)
                 // Without pipelining the client waits for the reply to its RSET liveness check on a
                 // reused connection; pipelined, it writes the whole message onto a connection the

@@ -3,13 +3,16 @@ package dev.mailrelay.smtp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.inject.Singleton;
 
 import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
 
 import io.quarkus.logging.Log;
-import io.smallrye.mutiny.TimeoutException;
 import io.vertx.ext.mail.MailMessage;
 import io.vertx.ext.mail.MailResult;
 import io.vertx.ext.mail.mailencoder.MailEncoder;
@@ -34,9 +37,12 @@ import dev.mailrelay.Secrets;
  * The only class that sends mail, and the owner of the fault-tolerance policy: per server
  * ({@link SmtpRoute}), a retry of failures before the message data was sent (jittered, inside the
  * request's deadline) behind a circuit breaker; then, for such failures only, the optional
- * fallback server; and one more login after re-reading a rotated password. Nothing is ever sent
- * again once the data may have reached a server. Without SMTP_HOST (dev mode only, see
- * StartupCheck) it logs what it would have sent.
+ * fallback server; and one more login only when the password read again from Secrets Manager
+ * changed (a refused login is never simply repeated: accounts lock). Nothing is ever sent again
+ * once the message may have reached a server: each attempt's message is either handed over to
+ * the mail client (on an open, signed-in connection, right before MAIL FROM) or abandoned, never
+ * both ({@link Handover}). Without SMTP_HOST (dev mode only, see StartupCheck) it logs what it would
+ * have sent.
  */
 @Singleton
 public class SmtpSender {
@@ -74,6 +80,33 @@ public class SmtpSender {
         }
     }
 
+    /**
+     * One attempt's message. The mail client reads its text only when it starts writing the message
+     * on a connection that is open and signed in; from then on the outcome of a silence is
+     * uncertain. A timed-out or failed attempt abandons it first, and an abandoned message can no
+     * longer be handed over (the read throws and the client ends that conversation before MAIL), so
+     * whether an attempt may be repeated is decided exactly once.
+     */
+    static final class Handover extends MailMessage {
+        private final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger();
+        private static final int PENDING = 0;
+        private static final int HANDED_OVER = 1;
+        private static final int ABANDONED = 2;
+
+        @Override
+        public String getText() {
+            if (!state.compareAndSet(PENDING, HANDED_OVER) && state.get() == ABANDONED) {
+                throw new IllegalStateException("this attempt was abandoned before its message was handed over");
+            }
+            return super.getText();
+        }
+
+        /** True when nothing of this message was or will be sent; false when it was handed over. */
+        boolean abandon() {
+            return state.compareAndSet(PENDING, ABANDONED) || state.get() == ABANDONED;
+        }
+    }
+
     private final SmtpRoute primary;
     private final SmtpRoute fallback;
     private final Optional<Address> account;
@@ -82,12 +115,13 @@ public class SmtpSender {
     SmtpSender(Vertx vertx, RelayConfig relay, RelayConfig.Smtp smtp, Secrets secrets) {
         this.relay = relay;
         this.account = smtp.username().flatMap(u -> Address.parse(u, false));
+        String helo = SmtpRoute.heloName(smtp.heloName(), relay.allowedFrom(), smtp.username());
         this.primary = smtp.host().map(host -> new SmtpRoute("primary", vertx, relay, smtp,
                 new MailAccount(host, smtp.port(), smtp.username(), secrets::smtpPassword, secrets.smtpPasswordRotates(),
-                        smtp.tls()))).orElse(null);
+                        smtp.tls()), helo)).orElse(null);
         RelayConfig.Fallback fb = smtp.fallback();
         this.fallback = fb.host().map(host -> new SmtpRoute("fallback", vertx, relay, smtp, new MailAccount(host,
-                fb.port().orElse(587), fb.username(), fresh -> fb.password(), false, fb.tls().orElse(TlsMode.STARTTLS))))
+                fb.port().orElse(587), fb.username(), fresh -> fb.password(), false, fb.tls().orElse(TlsMode.STARTTLS)), helo))
                 .orElse(null);
     }
 
@@ -130,7 +164,7 @@ public class SmtpSender {
      * the envelope (MAIL FROM, RCPT TO) still comes from the bounce and To addresses.
      */
     private static MailMessage message(Notification n, Address from, Address bounce, Address to, String messageId) {
-        return new MailMessage()
+        return new Handover()
                 .setFrom(from.addrSpec())
                 .setBounceAddress(bounce.addrSpec())
                 .setTo(to.addrSpec())
@@ -148,16 +182,18 @@ public class SmtpSender {
     }
 
     private Delivery deliver(SmtpRoute route, Notification n, Address from, Address to, String messageId, Attempts attempts) {
-        MailMessage message = message(n, from, route.account.orElse(from), to, messageId);
+        Address bounce = route.account.orElse(from);
         try {
-            route.guard.call(() -> attempt(route, message, attempts), MailResult.class);
+            route.guard.call(() -> attempt(route, () -> (Handover) message(n, from, bounce, to, messageId), attempts),
+                    MailResult.class);
             return new Delivery(messageId, attempts.count, route.name);
         } catch (SmtpAuthFailed e) {
-            if (!route.passwordRotates || attempts.freshPassword) {
+            if (!route.passwordRotates || attempts.freshPassword || !route.refreshPassword()) {
                 throw e.afterAttempts(attempts.count);
             }
-            // The password may have been rotated in Secrets Manager since it was cached: read it again, try once more.
-            Log.warnf("the %s SMTP server refused the login; reading the password again in case it was rotated", route.name);
+            // Rotated in Secrets Manager since it was cached: the new password gets its one try.
+            Log.warnf("the %s SMTP server refused the login, and the password in Secrets Manager has changed: signing in again",
+                    route.name);
             attempts.freshPassword = true;
             return deliver(route, n, from, to, messageId, attempts);
         } catch (BudgetSpent e) {
@@ -170,29 +206,65 @@ public class SmtpSender {
         } catch (RelayException e) {
             throw e; // a secret that cannot be read: no SMTP conversation took place
         } catch (Exception e) {
-            throw SmtpErrors.classify(e).afterAttempts(attempts.count);
+            throw SmtpErrors.classify(e, true).afterAttempts(attempts.count);
         }
     }
 
-    private MailResult attempt(SmtpRoute route, MailMessage message, Attempts attempts) {
-        Duration left = attempts.remaining();
-        if (left.compareTo(MIN_ATTEMPT) < 0) {
-            throw new BudgetSpent(attempts.last != null ? attempts.last
-                    : new SmtpTimeout("the time budget was spent before the SMTP server could be tried"));
-        }
+    /**
+     * One attempt: a connection and its message, bounded first by the route's session timeout (until
+     * the message is handed over) and then by the deadline. A server that does not offer the AUTH
+     * mechanism in use (no login was tried) gets the next one at once, within the same attempt.
+     */
+    private MailResult attempt(SmtpRoute route, java.util.function.Supplier<Handover> messages, Attempts attempts) {
         attempts.count++;
-        MailClient client = route.client(attempts.freshPassword);
+        for (int mechanisms = 0;; mechanisms++) {
+            Duration left = attempts.remaining();
+            if (left.compareTo(MIN_ATTEMPT) < 0) {
+                throw new BudgetSpent(attempts.last != null ? attempts.last
+                        : new SmtpTimeout("the time budget was spent before the SMTP server could be tried"));
+            }
+            MailClient client = route.client();
+            Handover message = messages.get();
+            CompletableFuture<MailResult> sending = client.sendMail(message).subscribeAsCompletionStage();
+            try {
+                return await(sending, message, route.sessionTimeout, left);
+            } catch (TimeoutException e) {
+                route.discard(client);
+                throw attempts.last = message.abandon()
+                        ? new SmtpUnavailable("the SMTP server did not get as far as taking the message in time "
+                                + "(connect, greeting, EHLO, STARTTLS or AUTH); nothing was sent", null, Phase.BEFORE_DATA)
+                        : new SmtpTimeout("the SMTP server did not finish within the time budget; "
+                                + "the message may or may not have been accepted");
+            } catch (ExecutionException e) {
+                boolean nothingSent = message.abandon();
+                if (nothingSent && SmtpErrors.mechanismNotOffered(e.getCause()) && mechanisms < SmtpRoute.MECHANISMS.size()
+                        && route.useNextMechanism(client)) {
+                    continue;
+                }
+                route.discard(client);
+                SmtpFailure failure = SmtpErrors.classify(e.getCause(), !nothingSent);
+                Log.debugf("attempt %d on %s failed: %s", attempts.count, route.name, failure.getMessage());
+                throw attempts.last = failure;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                route.discard(client);
+                throw message.abandon() ? new SmtpUnavailable("interrupted before the message was sent", null, Phase.BEFORE_DATA)
+                        : new SmtpTimeout("interrupted; the message may or may not have been accepted");
+            }
+        }
+    }
+
+    /** Waits for the session (up to the message's hand-over), then for the rest, within {@code left}. */
+    private static MailResult await(CompletableFuture<MailResult> sending, Handover message, Duration session, Duration left)
+            throws TimeoutException, ExecutionException, InterruptedException {
+        long until = System.nanoTime() + left.toNanos();
         try {
-            return client.sendMail(message).await().atMost(left);
+            return sending.get(Math.min(session.toNanos(), left.toNanos()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            route.discard(client);
-            throw attempts.last = new SmtpTimeout("the SMTP server did not finish within the time budget; "
-                    + "the message may or may not have been accepted");
-        } catch (RuntimeException e) {
-            route.discard(client);
-            SmtpFailure failure = SmtpErrors.classify(e);
-            Log.debugf("attempt %d on %s failed: %s", attempts.count, route.name, failure.getMessage());
-            throw attempts.last = failure;
+            if (message.abandon()) {
+                throw e; // still before MAIL FROM: abandoned, so it never will be sent
+            }
+            return sending.get(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
     }
 

@@ -21,7 +21,7 @@ class SmtpErrorsTest {
     void answers503WithoutTheHexDumpWhenTheServerRefusedStarttls() {
         // 454 to STARTTLS: the server stays in plain text and the client's handshake reads its next reply.
         SmtpFailure failure = SmtpErrors.classify(new DecoderException(new NotSslRecordException(
-                "not an SSL/TLS record: 3435342034" + "2e372e30205453")));
+                "not an SSL/TLS record: 3435342034" + "2e372e30205453")), false);
         assertThat(failure).isInstanceOf(SmtpUnavailable.class);
         assertThat(((SmtpUnavailable) failure).safeToRetry()).isTrue();
         assertThat(failure.status()).isEqualTo(503);
@@ -30,7 +30,7 @@ class SmtpErrorsTest {
 
     @Test
     void answers400ForAnAddressTheClientCannotWrite() {
-        SmtpFailure failure = SmtpErrors.classify(new RuntimeException(new IllegalArgumentException("invalid address \"p,q\"@example.org")));
+        SmtpFailure failure = SmtpErrors.classify(new RuntimeException(new IllegalArgumentException("invalid address \"p,q\"@example.org")), false);
         assertThat(failure).isInstanceOf(SmtpUnencodable.class);
         assertThat(failure.status()).isEqualTo(400);
         assertThat(failure.retryable()).isFalse();
@@ -39,8 +39,23 @@ class SmtpErrorsTest {
 
     @Test
     void keepsAnUnknownFailuresTextOutOfTheAnswer() {
-        SmtpFailure failure = SmtpErrors.classify(new IOException("Connection reset by peer to jane@example.org"));
+        SmtpFailure failure = SmtpErrors.classify(new IOException("Connection reset by peer to jane@example.org"), true);
         assertThat(failure).isInstanceOf(SmtpTimeout.class);
         assertThat(failure.getMessage()).doesNotContain("jane").doesNotContain("reset by peer");
+    }
+
+    @Test
+    void answers503NotUncertainWhenTheConversationBrokeOffBeforeTheMessage() {
+        SmtpFailure failure = SmtpErrors.classify(new IOException("socket was closed unexpected."), false);
+        assertThat(failure).isInstanceOf(SmtpUnavailable.class);
+        assertThat(((SmtpUnavailable) failure).safeToRetry()).isTrue();
+        assertThat(failure.status()).isEqualTo(503);
+    }
+
+    @Test
+    void recognisesTheClientsRefusalToSignInWithAMechanismTheServerDoesNotOffer() {
+        assertThat(SmtpErrors.mechanismNotOffered(new RuntimeException(
+                "login is required, but no allowed AUTH methods available. You may need to do STARTTLS"))).isTrue();
+        assertThat(SmtpErrors.mechanismNotOffered(new RuntimeException("AUTH PLAIN failed"))).isFalse();
     }
 }

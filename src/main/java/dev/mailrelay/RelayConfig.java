@@ -114,6 +114,13 @@ public interface RelayConfig {
         /** ARN of a Secrets Manager secret holding the account password; replaces SMTP_PASSWORD. */
         Optional<String> passwordSecretArn();
 
+        /** How the relay signs in: a password (AUTH PLAIN/LOGIN), or an OAuth 2.0 access token (AUTH XOAUTH2). */
+        @WithDefault("password")
+        AuthMode auth();
+
+        /** SMTP_OAUTH_* settings, for SMTP_AUTH other than password. */
+        OAuth oauth();
+
         /** How the connection is secured. */
         @WithDefault("starttls")
         TlsMode tls();
@@ -160,6 +167,45 @@ public interface RelayConfig {
 
         /** Fallback TLS mode (default starttls). */
         Optional<TlsMode> tls();
+    }
+
+    /** SMTP_AUTH values. */
+    enum AuthMode {
+        /** AUTH PLAIN or LOGIN with SMTP_USERNAME and SMTP_PASSWORD. */
+        PASSWORD,
+        /** Microsoft Entra ID client credentials; AUTH XOAUTH2 as SMTP_USERNAME. */
+        MICROSOFT,
+        /** A Google service account with domain-wide delegation (JWT bearer); AUTH XOAUTH2 as SMTP_USERNAME. */
+        GOOGLE,
+        /** Client credentials at any token endpoint; AUTH XOAUTH2 as SMTP_USERNAME. */
+        OAUTH2
+    }
+
+    /** SMTP_OAUTH_* variables. */
+    interface OAuth {
+        /** microsoft: the Entra ID tenant (id or domain). */
+        Optional<String> tenantId();
+
+        /** microsoft, oauth2: the application (client) id. */
+        Optional<String> clientId();
+
+        /** microsoft, oauth2: the client secret. */
+        Optional<String> clientSecret();
+
+        /** ARN of a Secrets Manager secret holding the client secret; replaces SMTP_OAUTH_CLIENT_SECRET. */
+        Optional<String> clientSecretArn();
+
+        /** google: the service account's JSON key, as Google issues it. */
+        Optional<String> serviceAccount();
+
+        /** ARN of a Secrets Manager secret holding the service account's JSON key; replaces SMTP_OAUTH_SERVICE_ACCOUNT. */
+        Optional<String> serviceAccountArn();
+
+        /** Token endpoint (https, or http to loopback); defaults per provider, required for oauth2. */
+        Optional<java.net.URI> tokenUrl();
+
+        /** Scope asked for; defaults per provider, required for oauth2. */
+        Optional<String> scope();
     }
 
     /** SMTP_TLS values. */

@@ -74,6 +74,11 @@ public class Secrets {
         return smtpArn.isPresent();
     }
 
+    /** Another secret the relay is configured with by ARN (an OAuth client secret, a service account key); {@code fresh} as above. */
+    public String secret(String arn, boolean fresh) {
+        return read(arn, fresh);
+    }
+
     private String read(String arn, boolean fresh) {
         Cached cached = cache.get(arn);
         Instant now = Instant.now();

@@ -10,6 +10,7 @@ import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
 
 import dev.mailrelay.idempotency.IdempotencyStore;
+import dev.mailrelay.smtp.SignIn;
 import dev.mailrelay.smtp.SmtpSender;
 
 /**
@@ -28,6 +29,8 @@ public class StartupCheck {
         }
         if (smtp.host().isEmpty()) {
             missing.add("SMTP_HOST");
+        } else {
+            missing.addAll(SignIn.missing(smtp));
         }
         if (!secrets.relaySecretRotates()) {
             try {

@@ -119,6 +119,14 @@ class DeliveryTest {
         assertThat(smtp.logins()).as("one login, with the mechanism the server offers").isEqualTo(1);
     }
 
+    /** What a Microsoft 365 user with SMTP_AUTH=password meets once basic authentication is off. */
+    @Test
+    void namesTheSettingThatFitsWhenTheServerOffersOnlyXoauth2() {
+        smtp.offerOnly("XOAUTH2_MICROSOFT");
+        Relay.post(Relay.notification()).statusCode(503).body("detail", org.hamcrest.Matchers.containsString("SMTP_AUTH=microsoft"));
+        assertThat(smtp.logins()).isZero();
+    }
+
     @Test
     void namesItselfInEhloWithTheSendingDomain() {
         Relay.post(Relay.notification()).statusCode(200);

@@ -27,6 +27,8 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
     private String tls = "starttls";
     private boolean fallback;
     private boolean secretsByArn;
+    /** XOAUTH2_MICROSOFT or XOAUTH2_GOOGLE: the server offers only AUTH XOAUTH2. */
+    private String signInStyle;
 
     /** Marks the test field that receives the fallback server, when a profile starts one. */
     @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
@@ -39,6 +41,7 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
         tls = initArgs.getOrDefault("tls", "starttls");
         fallback = Boolean.parseBoolean(initArgs.getOrDefault("fallback", "false"));
         secretsByArn = Boolean.parseBoolean(initArgs.getOrDefault("secrets-by-arn", "false"));
+        signInStyle = initArgs.get("sign-in");
     }
 
     @Override
@@ -46,6 +49,9 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
         try {
             Certificates certs = certificates();
             server = new TestSmtpServer(certs.keyStores(), STORE_PASSWORD, tls.equals("implicit"));
+            if (signInStyle != null) {
+                server.signInWithTokens(signInStyle, java.util.Set.of());
+            }
             Path ca = certs.ca();
             if (fallback) {
                 return Map.of("smtp.fallback.host", "localhost", "smtp.fallback.port", String.valueOf(server.port()),

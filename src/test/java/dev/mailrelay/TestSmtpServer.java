@@ -68,6 +68,8 @@ final class TestSmtpServer {
     private final AtomicInteger logins = new AtomicInteger();
     private final AtomicInteger quits = new AtomicInteger();
     private volatile Duration loginFailureDelay = Duration.ZERO;
+    private volatile String defaultMechanism;
+    private volatile java.util.Set<String> acceptedTokens = java.util.Set.of();
     private volatile java.util.Random random;
     private volatile double randomFailure = 1.0;
 
@@ -146,10 +148,11 @@ final class TestSmtpServer {
         logins.set(0);
         quits.set(0);
         loginFailureDelay = Duration.ZERO;
+        acceptedTokens = java.util.Set.of();
         connections.set(0);
         dataCommands.set(0);
-        if (server == null || authMechanism != null) {
-            authMechanism = null;
+        if (server == null || !java.util.Objects.equals(authMechanism, defaultMechanism)) {
+            authMechanism = defaultMechanism;
             restart();
         }
     }
@@ -211,7 +214,25 @@ final class TestSmtpServer {
         this.certificate = certificate;
     }
 
-    /** Offers only this AUTH mechanism (PLAIN or LOGIN) from now until {@link #reset()}. */
+    /**
+     * From now on, and after every {@link #reset()}, offers only AUTH XOAUTH2 and accepts these
+     * access tokens for {@link #USERNAME}; a refused token is answered as Microsoft 365 does
+     * ({@code XOAUTH2_MICROSOFT}: 535 5.7.3) or as Google does ({@code XOAUTH2_GOOGLE}: a 334
+     * challenge with a base64 JSON status, then 535 5.7.8 after the client's empty line).
+     */
+    void signInWithTokens(String style, java.util.Set<String> tokens) {
+        acceptedTokens = tokens;
+        defaultMechanism = style;
+        authMechanism = style;
+        restart();
+    }
+
+    /** The access tokens accepted from now on (a revocation, a new token). */
+    void acceptTokens(java.util.Set<String> tokens) {
+        acceptedTokens = tokens;
+    }
+
+    /** Offers only this AUTH mechanism (PLAIN, LOGIN, XOAUTH2_MICROSOFT) from now until {@link #reset()}. */
     void offerOnly(String mechanism) {
         authMechanism = mechanism;
         restart();
@@ -267,6 +288,9 @@ final class TestSmtpServer {
         if ("LOGIN".equals(authMechanism)) {
             return new org.subethamail.smtp.auth.LoginAuthenticationHandlerFactory(this::login);
         }
+        if (authMechanism != null && authMechanism.startsWith("XOAUTH2")) {
+            return new XOAuth2(authMechanism.equals("XOAUTH2_GOOGLE"));
+        }
         return new EasyAuthenticationHandlerFactory(this::login);
     }
 
@@ -309,6 +333,59 @@ final class TestSmtpServer {
             if (quitting(session)) {
                 quits.incrementAndGet();
             }
+        }
+    }
+
+    /** AUTH XOAUTH2 (the initial response on the AUTH line, as clients send it), checked against the accepted tokens. */
+    private final class XOAuth2 implements org.subethamail.smtp.AuthenticationHandlerFactory {
+        private final boolean google;
+
+        XOAuth2(boolean google) {
+            this.google = google;
+        }
+
+        @Override
+        public List<String> getAuthenticationMechanisms() {
+            return List.of("XOAUTH2");
+        }
+
+        @Override
+        public org.subethamail.smtp.AuthenticationHandler create() {
+            return new org.subethamail.smtp.AuthenticationHandler() {
+                private boolean challenged;
+
+                @Override
+                public java.util.Optional<String> auth(String line, MessageContext context) throws RejectException {
+                    if (challenged) { // the client's empty line after Google's challenge
+                        throw new RejectException(535, "5.7.8 Username and Password not accepted. For more information, go to "
+                                + "https://support.google.com/mail/?p=BadCredentials");
+                    }
+                    String[] words = line.trim().split(" ");
+                    if (words.length != 3) {
+                        throw new RejectException(501, "5.5.2 XOAUTH2 wants its initial response on the AUTH line");
+                    }
+                    logins.incrementAndGet();
+                    String response = new String(java.util.Base64.getDecoder().decode(words[2]), java.nio.charset.StandardCharsets.UTF_8);
+                    for (String token : acceptedTokens) {
+                        if (response.equals("user=" + USERNAME + "\u0001auth=Bearer " + token + "\u0001\u0001")) {
+                            return java.util.Optional.empty();
+                        }
+                    }
+                    sleep(loginFailureDelay);
+                    if (google) {
+                        challenged = true;
+                        return java.util.Optional.of("334 " + java.util.Base64.getEncoder().encodeToString(
+                                "{\"status\":\"401\",\"schemes\":\"bearer mac\",\"scope\":\"https://mail.google.com/\"}"
+                                        .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                    }
+                    throw new RejectException(535, "5.7.3 Authentication unsuccessful [SN4PR0401CA0012.namprd04.prod.outlook.com]");
+                }
+
+                @Override
+                public Object getIdentity() {
+                    return USERNAME;
+                }
+            };
         }
     }
 

@@ -64,7 +64,7 @@ public final class Endpoints {
     }
 
     /** Limits an https connection to TLS 1.2 and 1.3. */
-    static void restrictTls(URLConnection connection) {
+    public static void restrictTls(URLConnection connection) {
         if (connection instanceof HttpsURLConnection https) {
             https.setSSLSocketFactory(tls12());
         }

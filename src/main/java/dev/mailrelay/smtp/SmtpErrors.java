@@ -22,6 +22,8 @@ import dev.mailrelay.RelayException.SmtpTimeout;
 import dev.mailrelay.RelayException.SmtpUnavailable;
 import dev.mailrelay.RelayException.SmtpUnencodable;
 
+import dev.mailrelay.oauth.TokenFailure;
+
 import dev.mailrelay.Address;
 
 /**
@@ -52,6 +54,11 @@ final class SmtpErrors {
             if (t instanceof SmtpFailure known) {
                 return known;
             }
+            if (t instanceof TokenFailure token) {
+                return token.kind() == TokenFailure.Kind.REFUSED
+                        ? new SmtpAuthFailed(token.getMessage() + " (check SMTP_OAUTH_* and docs/providers.md)", null)
+                        : new SmtpUnavailable(token.getMessage(), null, Phase.BEFORE_DATA);
+            }
             if (t instanceof SMTPException smtp) {
                 return fromReply(smtp);
             }
@@ -81,8 +88,10 @@ final class SmtpErrors {
                     Phase.BEFORE_DATA);
         }
         if (message.contains("no allowed AUTH methods")) {
-            return new SmtpUnavailable("the SMTP server offers no AUTH mechanism the relay uses ("
-                    + String.join(", ", SmtpRoute.MECHANISMS) + ")", null, Phase.BEFORE_DATA);
+            return new SmtpUnavailable("the SMTP server offers none of the AUTH mechanisms SMTP_AUTH allows (password: PLAIN, "
+                    + "LOGIN; microsoft, google, oauth2: XOAUTH2). A server offering only XOAUTH2 (Microsoft 365, Google) needs "
+                    + "SMTP_AUTH=microsoft or google; `node actions/try-local.js --diagnostics` lists what it offers", null,
+                    Phase.BEFORE_DATA);
         }
         // Raw exception text stays out of the answer (it reaches the Auth0 tenant log); the class name goes to ours.
         Log.warnf("SMTP conversation broke off: %s", failure.getClass().getName());
@@ -97,12 +106,47 @@ final class SmtpErrors {
         SmtpReply reply = new SmtpReply(smtp.getReplyCode(), enhancedStatus(smtp), Address.redact(smtp.getReplyMessage()));
         Phase phase = smtp.getMessage() != null && smtp.getMessage().startsWith(AFTER_DATA) ? Phase.REFUSED_AFTER_DATA
                 : Phase.BEFORE_DATA;
-        String said = "the SMTP server answered " + reply.code() + (reply.enhancedStatus() == null ? "" : " " + reply.enhancedStatus());
+        String said = "the SMTP server answered " + reply.code() + (reply.enhancedStatus() == null ? "" : " " + reply.enhancedStatus())
+                + words(reply);
+        if (throttled(reply)) {
+            return new SmtpUnavailable(said + ": the account is over a sending limit or throttled; try again later", reply, phase);
+        }
         if (AUTH_CODES.contains(reply.code())) {
-            return new SmtpAuthFailed(said + ": check SMTP_USERNAME and SMTP_PASSWORD", reply);
+            return new SmtpAuthFailed(said + ": check SMTP_USERNAME and SMTP_PASSWORD, or SMTP_AUTH (Microsoft 365 and Google "
+                    + "want OAuth: docs/providers.md)", reply);
         }
         return smtp.isPermanent() ? new SmtpRejected(said + ": the message was refused", reply, phase)
                 : new SmtpUnavailable(said + ": try again later", reply, phase);
+    }
+
+    /**
+     * Replies that mean "over quota" or "throttled", matched on codes (their texts vary): whatever
+     * their first digit, the message is not bad and the account recovers, so they are retried
+     * (503), never dropped.
+     */
+    static final java.util.List<String> THROTTLING = java.util.List.of(
+            "554 5.2.0",   // Microsoft 365: SubmissionQuotaExceededException (10 000 recipients a day)
+            "432 4.3.2",   // Microsoft 365: concurrent connections limit exceeded (3 per mailbox)
+            "550 5.2.251", "550 5.2.252", "550 5.2.253", "550 5.2.254", "550 5.2.255", // Microsoft 365: sender throttled
+            "550 5.4.5",   // Gmail: daily user sending limit exceeded
+            "421 4.7.0",   // Gmail: temporary system problem, or too many connections
+            "454 4.7.0");  // Gmail: too many login attempts
+
+    private static boolean throttled(SmtpReply reply) {
+        return reply.enhancedStatus() != null && THROTTLING.contains(reply.code() + " " + reply.enhancedStatus());
+    }
+
+    /** The server's own words after the codes, on one line and cut short (addresses were redacted already). */
+    private static String words(SmtpReply reply) {
+        if (reply.text() == null) {
+            return "";
+        }
+        String text = reply.text().replaceAll("\\p{Cntrl}+", " ").replaceFirst("^\\s*\\d{3}[ -]?", "");
+        if (reply.enhancedStatus() != null) {
+            text = text.replaceFirst("^\\s*" + java.util.regex.Pattern.quote(reply.enhancedStatus()), "");
+        }
+        text = text.replaceAll("\\s+", " ").strip();
+        return text.isEmpty() ? "" : " (" + (text.length() > 200 ? text.substring(0, 200) + "…" : text) + ")";
     }
 
     private static String enhancedStatus(SMTPException e) {

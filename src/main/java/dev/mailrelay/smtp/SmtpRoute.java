@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 import io.quarkus.logging.Log;
 import io.smallrye.faulttolerance.api.Guard;
@@ -33,8 +32,7 @@ import dev.mailrelay.Secrets;
 final class SmtpRoute {
 
     /** Where and as whom to connect; the primary and the fallback server each have one. */
-    record MailAccount(String host, int port, Optional<String> username, Function<Boolean, Optional<String>> password,
-            boolean passwordRotates, TlsMode tls) {
+    record MailAccount(String host, int port, Optional<String> username, SignIn signIn, TlsMode tls) {
     }
 
     /**
@@ -56,9 +54,12 @@ final class SmtpRoute {
     final Guard guard;
     final Optional<Address> account;
     final boolean passwordRotates;
+    /** The last failure of a send on this route, quoted while its circuit breaker is open. */
+    volatile dev.mailrelay.RelayException.SmtpFailure lastFailure;
     private final Vertx vertx;
     private final MailConfig config;
-    private final Function<Boolean, Optional<String>> password;
+    private final SignIn signIn;
+    private final java.util.List<String> mechanisms;
     private final long keepAliveNanos;
     /** How long a send may take to reach its message (connect, then greeting, EHLO, STARTTLS, AUTH or RSET). */
     final Duration sessionTimeout;
@@ -73,8 +74,9 @@ final class SmtpRoute {
         this.vertx = vertx;
         this.config = mailConfig(mail, smtp).setOwnHostname(heloName);
         this.sessionTimeout = smtp.connectTimeout().plus(smtp.commandTimeout());
-        this.password = mail.password();
-        this.passwordRotates = mail.passwordRotates();
+        this.signIn = mail.signIn();
+        this.mechanisms = mail.signIn().mechanisms();
+        this.passwordRotates = mail.signIn().renewable();
         this.account = mail.username().flatMap(u -> Address.parse(u, false));
         this.keepAliveNanos = smtp.keepAlive().toNanos();
         this.guard = guard(name, relay);
@@ -133,7 +135,7 @@ final class SmtpRoute {
      * come from Secrets Manager) and after {@link #discard}, with the password of the last
      * {@link #refreshPassword}.
      */
-    synchronized MailClient client() {
+    synchronized MailClient client(java.time.Instant deadline) {
         long now = System.nanoTime();
         if (client != null && now - lastUsedNanos > keepAliveNanos) {
             // Idle too long (or frozen with the Lambda): the server may have closed the connection,
@@ -142,14 +144,19 @@ final class SmtpRoute {
             discard(client);
         }
         lastUsedNanos = now;
+        if (config.getUsername() != null) {
+            // A renewed token (or a password re-read after its cache time) needs a client that signs in with it.
+            String current = signIn.secret(false, deadline);
+            if (client != null && !current.equals(passwordInUse)) {
+                discard(client);
+            }
+            passwordInUse = current;
+        }
         if (client == null) {
             // A copy each time: creating a client rewrites the config's host name verification setting.
             MailConfig copy = new MailConfig(config);
             if (copy.getUsername() != null) {
-                if (passwordInUse == null) {
-                    passwordInUse = password.apply(false).orElse("");
-                }
-                copy.setPassword(passwordInUse).setAuthMethods(MECHANISMS.get(mechanism));
+                copy.setPassword(passwordInUse).setAuthMethods(mechanisms.get(mechanism));
             }
             client = MailClient.create(vertx, copy);
         }
@@ -160,8 +167,8 @@ final class SmtpRoute {
      * Reads the password again (a rotation in Secrets Manager) and answers whether it changed: only
      * then is a refused login worth another try.
      */
-    synchronized boolean refreshPassword() {
-        String fresh = password.apply(true).orElse("");
+    synchronized boolean refreshPassword(java.time.Instant deadline) {
+        String fresh = signIn.secret(true, deadline);
         boolean changed = !fresh.equals(passwordInUse);
         passwordInUse = fresh;
         return changed;
@@ -175,7 +182,7 @@ final class SmtpRoute {
         if (client != failed) {
             return true; // a concurrent send moved on already
         }
-        if (mechanism + 1 >= MECHANISMS.size()) {
+        if (mechanism + 1 >= mechanisms.size()) {
             return false;
         }
         mechanism++;
@@ -190,6 +197,7 @@ final class SmtpRoute {
         }
         mechanism = 0;
         passwordInUse = null;
+        signIn.forget();
     }
 
     /** Drops a client that failed; the next send gets a new one. */
@@ -235,7 +243,7 @@ final class SmtpRoute {
             case NONE -> config.setStarttls(StartTLSOptions.DISABLED).setSsl(false);
         }
         account.username().ifPresentOrElse(
-                user -> config.setLogin(LoginOption.REQUIRED).setAuthMethods(String.join(" ", MECHANISMS)).setUsername(user),
+                user -> config.setLogin(LoginOption.REQUIRED).setUsername(user),
                 () -> config.setLogin(LoginOption.DISABLED));
         smtp.caFile().ifPresent(file -> config.setTrustOptions(TrustOptions.wrap(TrustStores.withExtra(file))));
         return config;

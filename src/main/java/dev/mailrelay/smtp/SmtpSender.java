@@ -112,16 +112,17 @@ public class SmtpSender {
     private final Optional<Address> account;
     private final RelayConfig relay;
 
-    SmtpSender(Vertx vertx, RelayConfig relay, RelayConfig.Smtp smtp, Secrets secrets) {
+    SmtpSender(Vertx vertx, RelayConfig relay, RelayConfig.Smtp smtp, Secrets secrets, com.fasterxml.jackson.databind.ObjectMapper json) {
         this.relay = relay;
         this.account = smtp.username().flatMap(u -> Address.parse(u, false));
         String helo = SmtpRoute.heloName(smtp.heloName(), relay.allowedFrom(), smtp.username());
         this.primary = smtp.host().map(host -> new SmtpRoute("primary", vertx, relay, smtp,
-                new MailAccount(host, smtp.port(), smtp.username(), secrets::smtpPassword, secrets.smtpPasswordRotates(),
-                        smtp.tls()), helo)).orElse(null);
+                new MailAccount(host, smtp.port(), smtp.username(), SignIn.primary(smtp, secrets, json), smtp.tls()), helo))
+                .orElse(null);
         RelayConfig.Fallback fb = smtp.fallback();
         this.fallback = fb.host().map(host -> new SmtpRoute("fallback", vertx, relay, smtp, new MailAccount(host,
-                fb.port().orElse(587), fb.username(), fresh -> fb.password(), false, fb.tls().orElse(TlsMode.STARTTLS)), helo))
+                fb.port().orElse(587), fb.username(), SignIn.password(fresh -> fb.password(), false),
+                fb.tls().orElse(TlsMode.STARTTLS)), helo))
                 .orElse(null);
     }
 
@@ -188,19 +189,22 @@ public class SmtpSender {
                     MailResult.class);
             return new Delivery(messageId, attempts.count, route.name);
         } catch (SmtpAuthFailed e) {
-            if (!route.passwordRotates || attempts.freshPassword || !route.refreshPassword()) {
+            // Refused by the server (not by a token endpoint): worth one more login only with a new
+            // secret, a password rotated in Secrets Manager or a freshly fetched token.
+            if (e.reply() == null || !route.passwordRotates || attempts.freshPassword || !refreshed(route, attempts)) {
                 throw e.afterAttempts(attempts.count);
             }
-            // Rotated in Secrets Manager since it was cached: the new password gets its one try.
-            Log.warnf("the %s SMTP server refused the login, and the password in Secrets Manager has changed: signing in again",
-                    route.name);
+            Log.warnf("the %s SMTP server refused the login; signing in once more with the secret read again", route.name);
             attempts.freshPassword = true;
             return deliver(route, n, from, to, messageId, attempts);
         } catch (BudgetSpent e) {
             throw e.last.afterAttempts(attempts.count);
         } catch (CircuitBreakerOpenException e) {
-            throw new SmtpUnavailable("the " + route.name + " SMTP server failed repeatedly; the relay pauses it",
-                    null, Phase.BEFORE_DATA).afterAttempts(attempts.count);
+            // The last failure's words stay in the answer, so the Auth0 tenant log shows the cause, not only the pause.
+            SmtpFailure last = route.lastFailure;
+            throw new SmtpUnavailable("the " + route.name + " SMTP server failed repeatedly; the relay pauses it"
+                    + (last == null ? "" : ". Last failure: " + last.getMessage()), last == null ? null : last.reply(),
+                    Phase.BEFORE_DATA).afterAttempts(attempts.count);
         } catch (SmtpFailure e) {
             throw e.afterAttempts(attempts.count);
         } catch (RelayException e) {
@@ -223,7 +227,12 @@ public class SmtpSender {
                 throw new BudgetSpent(attempts.last != null ? attempts.last
                         : new SmtpTimeout("the time budget was spent before the SMTP server could be tried"));
             }
-            MailClient client = route.client();
+            MailClient client;
+            try {
+                client = route.client(attempts.deadline);
+            } catch (dev.mailrelay.oauth.TokenFailure e) {
+                throw attempts.last = SmtpErrors.classify(e, false);
+            }
             Handover message = messages.get();
             CompletableFuture<MailResult> sending = client.sendMail(message).subscribeAsCompletionStage();
             try {
@@ -242,7 +251,7 @@ public class SmtpSender {
                     continue;
                 }
                 route.discard(client);
-                SmtpFailure failure = SmtpErrors.classify(e.getCause(), !nothingSent);
+                SmtpFailure failure = route.lastFailure = SmtpErrors.classify(e.getCause(), !nothingSent);
                 Log.debugf("attempt %d on %s failed: %s", attempts.count, route.name, failure.getMessage());
                 throw attempts.last = failure;
             } catch (InterruptedException e) {
@@ -265,6 +274,15 @@ public class SmtpSender {
                 throw e; // still before MAIL FROM: abandoned, so it never will be sent
             }
             return sending.get(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Reads the route's secret again; true when it changed. A token endpoint's failure ends the request with its words. */
+    private static boolean refreshed(SmtpRoute route, Attempts attempts) {
+        try {
+            return route.refreshPassword(attempts.deadline);
+        } catch (dev.mailrelay.oauth.TokenFailure e) {
+            throw SmtpErrors.classify(e, false).afterAttempts(attempts.count);
         }
     }
 

@@ -1,0 +1,140 @@
+package dev.mailrelay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+
+/**
+ * SMTP_AUTH=microsoft: Entra ID client credentials (WireMock, shaped like login.microsoftonline.com)
+ * and AUTH XOAUTH2 to a server that accepts nothing else and refuses a bad token as Microsoft 365
+ * does, through the Lambda path.
+ */
+@QuarkusTest
+@TestProfile(MicrosoftOAuthTest.Microsoft.class)
+class MicrosoftOAuthTest {
+
+    public static class Microsoft extends OwnSmtpServerProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(smtpServer(Map.of("sign-in", "XOAUTH2_MICROSOFT")),
+                    new TestResourceEntry(TokenEndpointStandIn.class, Map.of("provider", "microsoft"), true));
+        }
+    }
+
+    TestSmtpServer smtp;
+    TokenEndpointStandIn tokens;
+
+    private final List<String> logLines = new CopyOnWriteArrayList<>();
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            logLines.add(record.getLoggerName() + " " + new java.util.logging.SimpleFormatter().formatMessage(record)
+                    + (record.getThrown() == null ? "" : " " + record.getThrown()));
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    @BeforeEach
+    void reset() {
+        smtp.reset();
+        tokens.forget(); // and the relay forgot its token in smtp.reset(): each test starts cold
+        Logger.getLogger("").addHandler(capture);
+    }
+
+    @AfterEach
+    void release() {
+        Logger.getLogger("").removeHandler(capture);
+        assertThat(String.join("\n", logLines)).doesNotContain(TokenEndpointStandIn.CLIENT_SECRET)
+                .doesNotContain("token-one").doesNotContain("token-two").doesNotContain("dG9rZW4t");
+    }
+
+    @Test
+    void deliversEveryMessageTypeWithOneToken() {
+        tokens.issues("token-one");
+        smtp.acceptTokens(Set.of("token-one"));
+        for (String type : Relay.AUTH0_MESSAGE_TYPES) {
+            Map<String, Object> n = Relay.notification();
+            n.put("message_type", type);
+            Relay.post(n).statusCode(200).body("status", equalTo("sent"));
+        }
+        assertThat(smtp.received()).hasSize(Relay.AUTH0_MESSAGE_TYPES.size());
+        assertThat(tokens.calls()).isEqualTo(1);
+        assertThat(tokens.forms().get(0)).containsEntry("grant_type", "client_credentials")
+                .containsEntry("client_id", TokenEndpointStandIn.CLIENT_ID)
+                .containsEntry("client_secret", TokenEndpointStandIn.CLIENT_SECRET)
+                .containsEntry("scope", "https://outlook.office365.com/.default");
+    }
+
+    @Test
+    void replacesARevokedTokenOnceAndDelivers() {
+        tokens.issues("token-one", "token-two");
+        smtp.acceptTokens(Set.of("token-two")); // token-one was revoked
+        Relay.post(Relay.notification()).statusCode(200);
+        assertThat(tokens.calls()).isEqualTo(2);
+        assertThat(smtp.logins()).isEqualTo(2);
+        assertThat(smtp.received()).hasSize(1);
+    }
+
+    @Test
+    void answers502WithTheServersWordsWhenTheFreshTokenIsRefusedToo() {
+        tokens.issues("token-one", "token-two");
+        Relay.post(Relay.notification()).statusCode(502).contentType("application/problem+json")
+                .body("retryable", equalTo(true)).body("smtp_code", equalTo(535))
+                .body("detail", containsString("5.7.3")).body("detail", containsString("Authentication unsuccessful"));
+        assertThat(tokens.calls()).isEqualTo(2);
+        assertThat(smtp.logins()).as("one login per token").isEqualTo(2);
+        assertThat(smtp.received()).isEmpty();
+    }
+
+    @Test
+    void answers502WithTheProvidersWordsWhenTheSecretIsWrong() {
+        tokens.refuses(401, "invalid_client", "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the "
+                + "request is the client secret value, not the client secret ID. Trace ID: 0000 Correlation ID: 1111");
+        Relay.post(Relay.notification()).statusCode(502).body("retryable", equalTo(true))
+                .body("detail", containsString("invalid_client: AADSTS7000215: Invalid client secret provided."))
+                .body("detail", not(containsString(TokenEndpointStandIn.CLIENT_SECRET)));
+        assertThat(smtp.connections()).isZero();
+    }
+
+    @Test
+    void answers503WhenTheTokenEndpointIsDownOrThrottles() {
+        for (int status : new int[] { 503, 429 }) {
+            tokens.fails(status);
+            Relay.post(Relay.notification()).statusCode(503).body("retryable", equalTo(true))
+                    .body("detail", containsString("answered " + status));
+        }
+        assertThat(smtp.connections()).isZero();
+    }
+
+    @Test
+    void answers503WithinTheBudgetWhenTheTokenEndpointIsSilent() {
+        tokens.staysSilentFor(Duration.ofSeconds(20));
+        Relay.post(Relay.notification()).statusCode(503).body("retryable", equalTo(true))
+                .body("detail", containsString("did not answer in time"));
+        assertThat(smtp.connections()).isZero();
+    }
+}

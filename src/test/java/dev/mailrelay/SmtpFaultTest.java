@@ -133,6 +133,14 @@ class SmtpFaultTest {
         assertThat(smtp.received()).isEmpty();
     }
 
+    /** Found against Postfix (message_size_limit): the client refuses before MAIL FROM, so 422 and nothing sent, not 504. */
+    @Test
+    void dropsAMessageLargerThanTheServersSizeLimitWithoutSendingIt() {
+        smtp.limitSize(300);
+        send().statusCode(422).body("retryable", equalTo(false)).body("detail", containsString("SIZE"));
+        assertThat(smtp.dataCommands()).isZero();
+    }
+
     /** Dovecot answers a wrong password only after auth_failure_delay (2 s): still one login, and 502. */
     @Test
     void answersBadGatewayAfterOneLoginWhenTheServerIsSlowToRefuseIt() {

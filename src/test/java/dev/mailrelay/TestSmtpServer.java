@@ -69,6 +69,7 @@ final class TestSmtpServer {
     private final AtomicInteger quits = new AtomicInteger();
     private volatile Duration loginFailureDelay = Duration.ZERO;
     private volatile String defaultMechanism;
+    private volatile int sizeLimit;
     private volatile java.util.Set<String> acceptedTokens = java.util.Set.of();
     private volatile java.util.Random random;
     private volatile double randomFailure = 1.0;
@@ -151,8 +152,9 @@ final class TestSmtpServer {
         acceptedTokens = java.util.Set.of();
         connections.set(0);
         dataCommands.set(0);
-        if (server == null || !java.util.Objects.equals(authMechanism, defaultMechanism)) {
+        if (server == null || !java.util.Objects.equals(authMechanism, defaultMechanism) || sizeLimit != 0) {
             authMechanism = defaultMechanism;
+            sizeLimit = 0;
             restart();
         }
     }
@@ -227,6 +229,12 @@ final class TestSmtpServer {
         restart();
     }
 
+    /** Advertises SIZE with this limit (octets) until {@link #reset()}. */
+    void limitSize(int octets) {
+        sizeLimit = octets;
+        restart();
+    }
+
     /** The access tokens accepted from now on (a revocation, a new token). */
     void acceptTokens(java.util.Set<String> tokens) {
         acceptedTokens = tokens;
@@ -266,6 +274,7 @@ final class TestSmtpServer {
         SMTPServer.Builder builder = SMTPServer.port(port)
                 .bindAddress(InetAddress.getLoopbackAddress())
                 .hostName("localhost")
+                .maxMessageSize(sizeLimit)
                 .requireAuth();
         if (implicitTls) {
             builder.serverSocketFactory(certificates.get(certificate));

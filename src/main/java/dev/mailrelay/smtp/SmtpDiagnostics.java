@@ -50,10 +50,13 @@ public class SmtpDiagnostics {
 
     private final RelayConfig.Smtp smtp;
     private final Secrets secrets;
+    /** The EHLO name sending uses, so diagnostics tests what the server will see. */
+    private final String ehlo;
 
-    SmtpDiagnostics(RelayConfig.Smtp smtp, Secrets secrets) {
+    SmtpDiagnostics(RelayConfig relay, RelayConfig.Smtp smtp, Secrets secrets) {
         this.smtp = smtp;
         this.secrets = secrets;
+        this.ehlo = "EHLO " + SmtpRoute.heloName(smtp.heloName(), relay.allowedFrom(), smtp.username());
     }
 
     /** Walks the server; every wait ends by {@code deadline} (the invocation's), which ends the walk as a failed stage. */
@@ -96,7 +99,7 @@ public class SmtpDiagnostics {
             if (!c.expect("greeting", 220, stages, null)) {
                 return report;
             }
-            if (!c.command("ehlo", "EHLO relay.invalid", 250, stages)) {
+            if (!c.command("ehlo", ehlo, 250, stages)) {
                 return report;
             }
             if (smtp.tls() == TlsMode.STARTTLS) {
@@ -109,7 +112,7 @@ public class SmtpDiagnostics {
                     return report;
                 }
                 c = tls(c, plain, host, stages);
-                if (c == null || !c.command("ehlo", "EHLO relay.invalid", 250, stages)) {
+                if (c == null || !c.command("ehlo", ehlo, 250, stages)) {
                     return report;
                 }
             }

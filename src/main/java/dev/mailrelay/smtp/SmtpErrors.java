@@ -87,6 +87,11 @@ final class SmtpErrors {
             return new SmtpUnavailable("the SMTP server does not offer STARTTLS, which SMTP_TLS=starttls requires", null,
                     Phase.BEFORE_DATA);
         }
+        if (message.contains("message exceeds allowed size limit")) {
+            // The mail client's own check against the server's EHLO SIZE, before MAIL FROM: nothing was sent.
+            return new SmtpRejected("the message is larger than the SMTP server accepts (its EHLO SIZE limit); nothing was sent",
+                    null, Phase.BEFORE_DATA);
+        }
         if (message.contains("no allowed AUTH methods")) {
             return new SmtpUnavailable("the SMTP server offers none of the AUTH mechanisms SMTP_AUTH allows (password: PLAIN, "
                     + "LOGIN; microsoft, google, oauth2: XOAUTH2). A server offering only XOAUTH2 (Microsoft 365, Google) needs "

@@ -95,13 +95,26 @@ class TemplateTest {
         }
     }
 
+    /** The signing secret always; of the sign-in secrets only the one SmtpAuth uses, created and readable under one condition. */
     @Test
-    void grantsReadOnTheTwoSecretsAndNothingBroader() {
+    void grantsReadOnTheSigningSecretAndTheOneSignInSecretAndNothingBroader() {
         JsonNode policies = function.get("Policies");
-        List<String> secrets = new ArrayList<>();
-        policies.forEach(p -> Optional.ofNullable(p.get("AWSSecretsManagerGetSecretValuePolicy"))
-                .ifPresent(s -> secrets.add(s.get("SecretArn").asText())));
-        assertThat(secrets).containsExactlyInAnyOrder("SmtpPasswordSecret", "RelaySigningSecret");
+        java.util.Map<String, String> secretByCondition = new java.util.HashMap<>();
+        policies.forEach(p -> {
+            // !If [Condition, {policy}, !Ref AWS::NoValue] reads as a three-element list
+            JsonNode policy = p.isArray() ? p.get(1) : p;
+            String condition = p.isArray() ? p.get(0).asText() : "always";
+            Optional.ofNullable(policy.get("AWSSecretsManagerGetSecretValuePolicy"))
+                    .ifPresent(secret -> secretByCondition.put(condition, secret.get("SecretArn").asText()));
+        });
+        assertThat(secretByCondition).containsExactlyInAnyOrderEntriesOf(java.util.Map.of("always", "RelaySigningSecret",
+                "UsesPassword", "SmtpPasswordSecret", "UsesClientSecret", "OAuthClientSecretSecret",
+                "UsesServiceAccount", "OAuthServiceAccountSecret"));
+        secretByCondition.forEach((condition, secret) -> {
+            if (!condition.equals("always")) {
+                assertThat(template.at("/Resources/" + secret + "/Condition").asText()).as(secret).isEqualTo(condition);
+            }
+        });
         assertThat(policies.toString()).doesNotContain("\"*\"").doesNotContain("SecretsManagerReadWrite");
         assertThat(template.at("/Resources/RelayLogGroup/Properties/RetentionInDays").asText()).isEqualTo("LogRetentionDays");
     }

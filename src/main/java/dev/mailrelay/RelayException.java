@@ -172,8 +172,21 @@ public abstract sealed class RelayException extends RuntimeException {
 
     /** Thrown on a transient rejection (4yz), refused connection, unknown host, failed TLS, or an open circuit. */
     public static final class SmtpUnavailable extends SmtpFailure {
+        private final boolean repeatHere;
+
         public SmtpUnavailable(String detail, SmtpReply reply, Phase phase) {
+            this(detail, reply, phase, true);
+        }
+
+        /** {@code repeatHere} false: worth the fallback server, not another attempt at this one (a silence that may have been a login). */
+        public SmtpUnavailable(String detail, SmtpReply reply, Phase phase, boolean repeatHere) {
             super(503, detail, reply, phase);
+            this.repeatHere = repeatHere;
+        }
+
+        /** Whether another attempt at the same server, in-process, makes sense. */
+        public boolean repeatHere() {
+            return repeatHere && safeToRetry();
         }
 
         public String slug() {

@@ -81,7 +81,8 @@ class BreakerAndFallbackTest {
 
         // Open: answered at once, without a connection to either server.
         Relay.post(Relay.notification()).statusCode(503).header("Retry-After", "30")
-                .body("detail", containsString("pauses it")).body("attempts", equalTo(0));
+                .body("detail", containsString("pauses it")).body("detail", containsString("Last failure:"))
+                .body("attempts", equalTo(0));
         assertThat(primary.connections()).isEqualTo(primaryConnections);
         assertThat(fallback.connections()).isEqualTo(fallbackConnections);
 

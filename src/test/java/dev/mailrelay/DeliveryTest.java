@@ -153,6 +153,23 @@ class DeliveryTest {
         assertThat(smtp.connections()).isEqualTo(1);
     }
 
+    /**
+     * A server (or a NAT) may drop an idle connection before the keep-alive ends, even as the relay
+     * picks it up (then Vert.x mail waits for an RSET reply that cannot come): the next mail still
+     * goes, once, on a new connection.
+     */
+    @Test
+    void sendsOnANewConnectionWhenTheServerDroppedTheIdleOne() throws Exception {
+        Relay.post(Relay.notification()).statusCode(200);
+        for (int i = 0; i < 6; i++) {
+            smtp.closeOpenConnections();
+            Thread.sleep(i % 2 == 0 ? 0 : 100);
+            Relay.post(Relay.notification()).statusCode(200).body("status", org.hamcrest.Matchers.equalTo("sent"));
+        }
+        assertThat(smtp.received()).hasSize(7);
+        assertThat(smtp.dataCommands()).isEqualTo(7);
+    }
+
     @Test
     void opensAFreshConnectionAfterAnIdleGapLongerThanTheKeepAlive() throws Exception {
         Relay.post(Relay.notification()).statusCode(200);

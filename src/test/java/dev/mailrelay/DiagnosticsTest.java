@@ -32,7 +32,7 @@ class DiagnosticsTest {
         smtp.reset();
     }
 
-    private static ValidatableResponse diagnose() {
+    static ValidatableResponse diagnose() {
         return post("diag_" + java.util.UUID.randomUUID(), PATH).statusCode(200);
     }
 

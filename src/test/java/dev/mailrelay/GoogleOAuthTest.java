@@ -94,4 +94,12 @@ class GoogleOAuthTest {
         Relay.post(Relay.notification()).statusCode(502).body("detail", containsString("unauthorized_client: Client is unauthorized"));
         assertThat(smtp.connections()).isZero();
     }
+
+    @Test
+    void diagnosticsDecodesGmailsChallenge() {
+        tokens.issues("ya29.refused");
+        DiagnosticsTest.diagnose().body("ok", equalTo(false)).body("stages[-1].stage", equalTo("auth"))
+                .body("stages[-1].detail", containsString("\"status\":\"401\""))
+                .body("stages[-1].serverSays", containsString("535"));
+    }
 }

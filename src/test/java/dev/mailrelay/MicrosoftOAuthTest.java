@@ -137,4 +137,17 @@ class MicrosoftOAuthTest {
                 .body("detail", containsString("did not answer in time"));
         assertThat(smtp.connections()).isZero();
     }
+
+    @Test
+    void diagnosticsSignsInWithAFreshTokenAndShowsTheTokenEndpointsWords() {
+        tokens.issues("token-one");
+        smtp.acceptTokens(Set.of("token-one"));
+        DiagnosticsTest.diagnose().body("ok", equalTo(true))
+                .body("stages.stage", org.hamcrest.Matchers.hasItems("token", "auth"))
+                .body("stages[-1].detail", containsString("AUTH XOAUTH2 (token hidden)"));
+
+        tokens.refuses(400, "invalid_scope", "AADSTS70011: The provided value for the input parameter 'scope' is not valid.");
+        DiagnosticsTest.diagnose().body("ok", equalTo(false)).body("stages[-1].stage", equalTo("token"))
+                .body("stages[-1].detail", containsString("invalid_scope: AADSTS70011"));
+    }
 }

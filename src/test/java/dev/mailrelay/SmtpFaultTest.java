@@ -151,14 +151,18 @@ class SmtpFaultTest {
         assertThat(smtp.dataCommands()).isZero();
     }
 
-    /** A login that outlasts the time budget: the message never went out, so 503 (nothing was sent), not 504. */
+    /**
+     * A login answered later than the session allows (found against Dovecot with auth_failure_delay
+     * at 9 s): the message never went out, so 503, not 504; and the silence is not repeated at the
+     * same server, since it may have been a refused login.
+     */
     @Test
-    void answersUnavailableWhenSigningInOutlastsTheBudget() {
+    void answersUnavailableAfterOneLoginWhenSigningInOutlastsTheSession() {
         smtp.rejectLogin();
         smtp.delayLoginFailures(java.time.Duration.ofSeconds(20));
-        int attempts = send().statusCode(503).body("retryable", equalTo(true)).body("detail", containsString("nothing was sent"))
-                .extract().path("attempts");
-        assertThat(smtp.logins()).as("at most one login per connection").isEqualTo(attempts);
+        send().statusCode(503).body("retryable", equalTo(true)).body("detail", containsString("nothing was sent"))
+                .body("attempts", equalTo(1));
+        assertThat(smtp.logins()).isEqualTo(1);
         assertThat(smtp.dataCommands()).isZero();
     }
 }

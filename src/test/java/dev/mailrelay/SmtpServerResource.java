@@ -64,6 +64,7 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
                     Map.entry("smtp.password", TestSmtpServer.PASSWORD),
                     Map.entry("smtp.tls", tls),
                     Map.entry("smtp.ca-file", ca.toAbsolutePath().toString()),
+                    Map.entry("smtp.connect-timeout", "1s"), // loopback; and a session (1 s + 2 s) ends within the budget
                     Map.entry("smtp.command-timeout", "2s"),
                     Map.entry("smtp.keep-alive", "1s"),
                     Map.entry("relay.secret", SECRET + "," + OLD_SECRET),

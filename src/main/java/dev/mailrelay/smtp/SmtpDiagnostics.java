@@ -52,10 +52,13 @@ public class SmtpDiagnostics {
     private final Secrets secrets;
     /** The EHLO name sending uses, so diagnostics tests what the server will see. */
     private final String ehlo;
+    /** Its own sign-in (an OAuth token cache of its own): diagnostics asks the token endpoint afresh each time. */
+    private final SignIn signIn;
 
-    SmtpDiagnostics(RelayConfig relay, RelayConfig.Smtp smtp, Secrets secrets) {
+    SmtpDiagnostics(RelayConfig relay, RelayConfig.Smtp smtp, Secrets secrets, com.fasterxml.jackson.databind.ObjectMapper json) {
         this.smtp = smtp;
         this.secrets = secrets;
+        this.signIn = SignIn.primary(smtp, secrets, json);
         this.ehlo = "EHLO " + SmtpRoute.heloName(smtp.heloName(), relay.allowedFrom(), smtp.username());
     }
 
@@ -116,7 +119,7 @@ public class SmtpDiagnostics {
                     return report;
                 }
             }
-            if (smtp.username().isPresent() && !auth(c, stages)) {
+            if (smtp.username().isPresent() && !auth(c, stages, deadline)) {
                 return report;
             }
             c.send("QUIT");
@@ -131,16 +134,21 @@ public class SmtpDiagnostics {
         }
     }
 
-    /** Signs in with the mechanism sending uses first: the first of {@link SmtpRoute#MECHANISMS} the server offers. */
-    private boolean auth(Conversation c, List<Stage> stages) throws IOException {
+    /** Signs in as sending does: the first mechanism of the sign-in's list that the server offers. */
+    private boolean auth(Conversation c, List<Stage> stages, java.time.Instant deadline) throws IOException {
         List<String> offered = offeredMechanisms(c.lastReply);
-        String mechanism = SmtpRoute.MECHANISMS.stream().filter(offered::contains).findFirst().orElse(null);
+        String mechanism = signIn.mechanisms().stream().filter(offered::contains).findFirst().orElse(null);
         if (mechanism == null) {
-            stages.add(new Stage("auth", false, "the server offers no AUTH mechanism the relay uses (" + String.join(", ", SmtpRoute.MECHANISMS)
-                    + "); it offers " + (offered.isEmpty() ? "none" : String.join(", ", offered)), null));
+            stages.add(new Stage("auth", false, "the server offers no AUTH mechanism SMTP_AUTH=" + smtp.auth().name().toLowerCase()
+                    + " uses (" + String.join(", ", signIn.mechanisms()) + "); it offers " + (offered.isEmpty() ? "none" : String.join(", ", offered))
+                    + (offered.contains("XOAUTH2") && !signIn.mechanisms().contains("XOAUTH2")
+                            ? ": for Microsoft 365 or Google set SMTP_AUTH=microsoft or google" : ""), null));
             return false;
         }
         String user = smtp.username().get();
+        if (mechanism.equals("XOAUTH2")) {
+            return xoauth2(c, stages, user, deadline);
+        }
         String password = secrets.smtpPassword(false).orElse("");
         if (mechanism.equals("PLAIN")) {
             return c.command("auth", "AUTH PLAIN " + base64("\0" + user + "\0" + password), 235, stages, "AUTH PLAIN (credentials hidden)");
@@ -156,6 +164,37 @@ public class SmtpDiagnostics {
             }
         }
         return c.command("auth", base64(password), 235, stages, "AUTH LOGIN (credentials hidden)");
+    }
+
+    /** A token stage (the endpoint's own words on failure), then AUTH XOAUTH2, decoding Google's challenge. */
+    private boolean xoauth2(Conversation c, List<Stage> stages, String user, java.time.Instant deadline) throws IOException {
+        String token;
+        try {
+            token = signIn.secret(true, deadline);
+        } catch (dev.mailrelay.oauth.TokenFailure e) {
+            stages.add(new Stage("token", false, "SMTP_AUTH=" + smtp.auth().name().toLowerCase() + ": " + e.getMessage(), null));
+            return false;
+        }
+        stages.add(new Stage("token", true, "SMTP_AUTH=" + smtp.auth().name().toLowerCase() + ": got an access token (hidden)", null));
+        c.send("AUTH XOAUTH2 " + base64("user=" + user + "\u0001auth=Bearer " + token + "\u0001\u0001"));
+        String reply = c.reply();
+        if (reply != null && reply.startsWith("334")) {
+            String challenge;
+            try {
+                challenge = new String(Base64.getDecoder().decode(reply.substring(4).trim()), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                challenge = reply;
+            }
+            c.send(""); // the protocol's answer to the challenge; the server then says 535
+            c.reply();
+            stages.add(new Stage("auth", false, "sent AUTH XOAUTH2 (token hidden); the server refused the token: " + challenge
+                    + " (check the app's permission and the mailbox's delegation, docs/providers.md)", c.lastReply));
+            return false;
+        }
+        boolean ok = reply != null && reply.startsWith("235");
+        stages.add(new Stage("auth", ok, "sent AUTH XOAUTH2 (token hidden); " + (ok ? "answered as expected"
+                : "the server refused the token (check the app's permission and the mailbox, docs/providers.md)"), c.lastReply));
+        return ok;
     }
 
     static List<String> offeredMechanisms(String ehloReply) {

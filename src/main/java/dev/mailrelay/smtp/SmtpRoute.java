@@ -61,8 +61,12 @@ final class SmtpRoute {
     private final SignIn signIn;
     private final java.util.List<String> mechanisms;
     private final long keepAliveNanos;
-    /** How long a send may take to reach its message (connect, then greeting, EHLO, STARTTLS, AUTH or RSET). */
+    /** How long a send on a new connection may take to reach its message (connect, then greeting, EHLO, STARTTLS, AUTH). */
     final Duration sessionTimeout;
+    /** How long a send on a kept-alive connection may take to reach its message (the RSET check). */
+    final Duration reuseTimeout;
+    /** The client that has delivered at least once, so its next send reuses a kept-alive connection. */
+    private MailClient proven;
     private MailClient client;
     private long lastUsedNanos;
     /** Index into {@link #MECHANISMS}: moves on only when the server does not offer this one (no login was tried). */
@@ -74,6 +78,7 @@ final class SmtpRoute {
         this.vertx = vertx;
         this.config = mailConfig(mail, smtp).setOwnHostname(heloName);
         this.sessionTimeout = smtp.connectTimeout().plus(smtp.commandTimeout());
+        this.reuseTimeout = smtp.commandTimeout();
         this.signIn = mail.signIn();
         this.mechanisms = mail.signIn().mechanisms();
         this.passwordRotates = mail.signIn().renewable();
@@ -91,7 +96,7 @@ final class SmtpRoute {
                     .delay(relay.retry().delay().toMillis(), ChronoUnit.MILLIS)
                     .jitter(relay.retry().jitter().toMillis(), ChronoUnit.MILLIS)
                     .maxDuration(relay.timeBudget().toMillis() + 1, ChronoUnit.MILLIS)
-                    .whenException(t -> t instanceof SmtpUnavailable u && u.safeToRetry())
+                    .whenException(t -> t instanceof SmtpUnavailable u && u.repeatHere())
                     .done()
                 .withCircuitBreaker()
                     .name("smtp-" + name)
@@ -201,6 +206,16 @@ final class SmtpRoute {
     }
 
     /** Drops a client that failed; the next send gets a new one. */
+    /** Notes that {@code client} delivered: its connection is kept alive for the next send. */
+    synchronized void delivered(MailClient client) {
+        proven = client;
+    }
+
+    /** Whether a send with {@code client} reuses a kept-alive connection (rather than opening one). */
+    synchronized boolean reuses(MailClient client) {
+        return client == proven;
+    }
+
     synchronized void discard(MailClient failed) {
         if (client == failed) {
             client = null;

@@ -221,7 +221,7 @@ public class SmtpSender {
      */
     private MailResult attempt(SmtpRoute route, java.util.function.Supplier<Handover> messages, Attempts attempts) {
         attempts.count++;
-        for (int mechanisms = 0;; mechanisms++) {
+        for (int mechanisms = 0, stale = 0;;) {
             Duration left = attempts.remaining();
             if (left.compareTo(MIN_ATTEMPT) < 0) {
                 throw new BudgetSpent(attempts.last != null ? attempts.last
@@ -233,20 +233,32 @@ public class SmtpSender {
             } catch (dev.mailrelay.oauth.TokenFailure e) {
                 throw attempts.last = SmtpErrors.classify(e, false);
             }
+            boolean reused = route.reuses(client);
             Handover message = messages.get();
             CompletableFuture<MailResult> sending = client.sendMail(message).subscribeAsCompletionStage();
             try {
-                return await(sending, message, route.sessionTimeout, left);
+                MailResult result = await(sending, message, reused ? route.reuseTimeout : route.sessionTimeout, left);
+                route.delivered(client);
+                return result;
             } catch (TimeoutException e) {
                 route.discard(client);
+                if (reused && stale++ == 0 && message.abandon()) {
+                    // The kept-alive connection never answered its RSET: the server dropped it as the
+                    // client picked it up (Vert.x mail 4.5 then waits for a reply that cannot come).
+                    // Nothing was sent; a new connection is part of the same attempt.
+                    Log.debugf("the kept-alive connection to the %s SMTP server did not answer; opening a new one", route.name);
+                    continue;
+                }
+                // Not repeated at this server: the silence may have been a login being refused slowly
+                // (Dovecot's auth_failure_delay), and a second login risks locking the account.
                 throw attempts.last = message.abandon()
                         ? new SmtpUnavailable("the SMTP server did not get as far as taking the message in time "
-                                + "(connect, greeting, EHLO, STARTTLS or AUTH); nothing was sent", null, Phase.BEFORE_DATA)
+                                + "(connect, greeting, EHLO, STARTTLS or AUTH); nothing was sent", null, Phase.BEFORE_DATA, false)
                         : new SmtpTimeout("the SMTP server did not finish within the time budget; "
                                 + "the message may or may not have been accepted");
             } catch (ExecutionException e) {
                 boolean nothingSent = message.abandon();
-                if (nothingSent && SmtpErrors.mechanismNotOffered(e.getCause()) && mechanisms < SmtpRoute.MECHANISMS.size()
+                if (nothingSent && SmtpErrors.mechanismNotOffered(e.getCause()) && mechanisms++ < SmtpRoute.MECHANISMS.size()
                         && route.useNextMechanism(client)) {
                     continue;
                 }

@@ -67,6 +67,20 @@ public final class PerformanceBenchmark {
                 new Variant("C1 only (as template.yaml sets), in-memory store, plain secrets", c1, plain),
                 new Variant("C1 only, Secrets Manager + DynamoDB (as deployed)", c1, deployed),
                 new Variant("C1 only, as deployed, request path primed in init (SnapStart, provisioned)", c1, primed)));
+        // SMTP_AUTH=microsoft: the first invocation also fetches a token (Entra-shaped endpoint on
+        // loopback) and signs in with XOAUTH2 (a server of its own that accepts only that).
+        TestSmtpServer oauthSmtp = new TestSmtpServer(certs.keyStores(), SmtpServerResource.STORE_PASSWORD, false);
+        oauthSmtp.signInWithTokens("XOAUTH2_MICROSOFT", java.util.Set.of("benchmark-token"));
+        TokenEndpointStandIn tokens = new TokenEndpointStandIn();
+        tokens.init(Map.of("provider", "microsoft"));
+        Map<String, String> oauth = new HashMap<>(plain);
+        oauth.remove("SMTP_PASSWORD");
+        oauth.put("SMTP_PORT", String.valueOf(oauthSmtp.port()));
+        tokens.start().forEach((key, value) -> oauth.put(key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_'), value));
+        tokens.issues("benchmark-token");
+        cleanUp.add(oauthSmtp::stop);
+        cleanUp.add(tokens::stop);
+        variants.add(new Variant("C1 only, in-memory store, SMTP_AUTH=microsoft (token fetched on first use)", c1, oauth));
         if (COLD_STARTS == 0) {
             variants.clear();
         } else if (feature >= 25) {

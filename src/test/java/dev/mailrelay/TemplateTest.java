@@ -55,7 +55,17 @@ class TemplateTest {
         assertThat(globals.at("/Architectures/0").asText()).isEqualTo("arm64");
         assertThat(function.at("/SnapStart/ApplyOn").asText()).isEqualTo("PublishedVersions");
         assertThat(function.get("AutoPublishAlias").asText()).isNotBlank();
-        assertThat(function.get("ReservedConcurrentExecutions").asText()).isEqualTo("ReservedConcurrency");
+    }
+
+    /** A new account (unreserved quota 10) refuses any reservation: none by default, one on request. */
+    @Test
+    void reservesNoConcurrencyUnlessAsked() {
+        assertThat(template.at("/Parameters/ReservedConcurrency/Default").asInt()).isZero();
+        JsonNode reservation = function.get("ReservedConcurrentExecutions"); // !If [HasReservation, !Ref …, !Ref AWS::NoValue]
+        assertThat(reservation.get(0).asText()).isEqualTo("HasReservation");
+        assertThat(reservation.get(1).asText()).isEqualTo("ReservedConcurrency");
+        assertThat(reservation.get(2).asText()).isEqualTo("AWS::NoValue");
+        assertThat(template.at("/Conditions/HasReservation").toString()).contains("ReservedConcurrency").contains("0");
     }
 
     @Test

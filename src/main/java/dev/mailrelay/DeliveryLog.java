@@ -12,13 +12,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.mailrelay.RelayException.SmtpFailure;
-import dev.mailrelay.smtp.SmtpSender;
 
 /**
- * One JSON line per notification, which is also a CloudWatch Embedded Metric Format record: the
- * Lambda log pipeline turns its Sent/Duplicate/Dropped/Retryable counts and Latency into metrics
- * (namespace Auth0MailRelay), no SDK or agent needed. It names the recipient's domain, never the
- * address, and never the body, the subject or a secret; SMTP replies appear with addresses redacted.
+ * One JSON line per answer, which is also a CloudWatch Embedded Metric Format record: the Lambda
+ * log pipeline turns its Sent/Duplicate/Dropped/SignatureFailures/Retryable counts and Latency into
+ * metrics (namespace Auth0MailRelay), no SDK or agent needed. It names the recipient's domain,
+ * never the address, and never the body, the subject or a secret; SMTP replies and details appear
+ * with addresses redacted.
  */
 @Singleton
 public class DeliveryLog {
@@ -39,24 +39,62 @@ public class DeliveryLog {
         this.invocation = invocation;
     }
 
-    void sent(Notification n, Address to, String id, long startedNanos, SmtpSender.Delivery delivery) {
-        Map<String, Object> line = line("sent", 200, n, to, id, startedNanos);
-        line.put("server", delivery.server());
-        line.put("attempts", delivery.attempts());
-        write(line, "Sent");
-    }
-
-    void duplicate(Notification n, Address to, String id, long startedNanos) {
-        Map<String, Object> line = line("duplicate", 200, n, to, id, startedNanos);
-        line.put("attempts", 0);
-        write(line, "Duplicate");
-    }
-
-    void failed(Notification n, Address to, String id, long startedNanos, Throwable failure) {
-        int status = failure instanceof RelayException e ? e.status() : 500;
-        boolean retryable = !(failure instanceof RelayException e) || e.retryable();
-        Map<String, Object> line = line(retryable ? "retryable" : "dropped", status, n, to, id, startedNanos);
-        if (failure instanceof SmtpFailure e) {
+    /**
+     * The line of one answer: its outcome (sent, duplicate, dropped, signature_failure, retryable),
+     * the status, a reason code, and what is known of the notification by then. An id from an
+     * unverified request is cut short: it may be anything a caller sent.
+     */
+    void answered(AnswerFacts facts, int status, Object entity) {
+        String reason;
+        String outcome;
+        String metric;
+        String detail = null;
+        if (entity instanceof NotificationResource.Sent sent) {
+            reason = sent.status();
+            outcome = sent.status();
+            metric = sent.status().equals("duplicate") ? "Duplicate" : "Sent";
+        } else {
+            ProblemMapper.Problem problem = entity instanceof ProblemMapper.Problem p ? p : null;
+            reason = problem != null && problem.type().startsWith(ProblemMapper.TYPE_PREFIX)
+                    ? problem.type().substring(ProblemMapper.TYPE_PREFIX.length()) : "http-" + status;
+            boolean retryable = problem != null ? problem.retryable() : status >= 500 || status == 409 || status == 429;
+            if (status == 401) {
+                outcome = "signature_failure";
+                metric = "SignatureFailures";
+            } else {
+                outcome = retryable ? "retryable" : "dropped";
+                metric = retryable ? "Retryable" : "Dropped";
+            }
+            detail = problem == null ? null : Address.redact(problem.detail());
+        }
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("outcome", outcome);
+        line.put("status", status);
+        line.put("reason", reason);
+        Notification n = facts.notification();
+        if (n != null) {
+            line.put("message_type", n.messageType());
+            if (DASHBOARD_TEST.equals(n.messageType())) {
+                line.put("dashboard_test", true);
+            }
+            line.put("tenant", n.tenant());
+            line.put("to_domain", facts.to().domain());
+        }
+        if (facts.id() != null) {
+            line.put("webhook_id", facts.id());
+        } else if (facts.headerId() != null) {
+            String raw = facts.headerId().replaceAll("[^A-Za-z0-9_-]", "");
+            line.put("webhook_id_unverified", raw.length() > 12 ? raw.substring(0, 12) + "…" : raw);
+        }
+        line.put("lambda_request_id", invocation.requestId());
+        line.put("duration_ms", (System.nanoTime() - facts.startedNanos()) / 1_000_000);
+        if (facts.delivery() != null) {
+            line.put("server", facts.delivery().server());
+            line.put("attempts", facts.delivery().attempts());
+        } else if (metric.equals("Duplicate")) {
+            line.put("attempts", 0);
+        }
+        if (facts.failure() instanceof SmtpFailure e) {
             line.put("attempts", e.attempts());
             if (e.reply() != null) {
                 line.put("smtp_code", e.reply().code());
@@ -64,24 +102,10 @@ public class DeliveryLog {
                 line.put("smtp_reply", e.reply().text());
             }
         }
-        line.put("detail", failure instanceof RelayException ? failure.getMessage() : failure.getClass().getName());
-        write(line, retryable ? "Retryable" : "Dropped");
-    }
-
-    private Map<String, Object> line(String outcome, int status, Notification n, Address to, String id, long startedNanos) {
-        Map<String, Object> line = new LinkedHashMap<>();
-        line.put("outcome", outcome);
-        line.put("status", status);
-        line.put("message_type", n.messageType());
-        if (DASHBOARD_TEST.equals(n.messageType())) {
-            line.put("dashboard_test", true);
+        if (detail != null) {
+            line.put("detail", detail);
         }
-        line.put("tenant", n.tenant());
-        line.put("to_domain", to.domain());
-        line.put("webhook_id", id);
-        line.put("lambda_request_id", invocation.requestId());
-        line.put("duration_ms", (System.nanoTime() - startedNanos) / 1_000_000);
-        return line;
+        write(line, metric);
     }
 
     private void write(Map<String, Object> line, String metric) {

@@ -38,8 +38,10 @@ import dev.mailrelay.smtp.SmtpSender;
  * Lambda instance serves one request at a time, and the SMTP conversation is bounded by the
  * request's deadline.
  */
-@Path("/v1/notifications/email")
+@Path(NotificationResource.PATH)
 public class NotificationResource {
+
+    static final String PATH = "/v1/notifications/email";
 
     /** The success body of SPEC §3. */
     public record Sent(String status, @JsonProperty("message_id") String messageId) {
@@ -53,9 +55,11 @@ public class NotificationResource {
     private final int maxBodyBytes;
     private final Set<String> allowedFrom;
     private final LambdaInvocation invocation;
+    private final AnswerFacts facts;
 
     NotificationResource(SignatureVerifier verifier, NotificationService service, SmtpSender sender, Validator validator,
-            ObjectMapper mapper, RelayConfig config, LambdaInvocation invocation) {
+            ObjectMapper mapper, RelayConfig config, LambdaInvocation invocation, AnswerFacts facts) {
+        this.facts = facts;
         this.verifier = verifier;
         this.service = service;
         this.sender = sender;
@@ -84,7 +88,7 @@ public class NotificationResource {
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     public Sent send(byte[] body, HttpHeaders headers) {
-        long started = System.nanoTime();
+        facts.started(System.nanoTime(), headers.getHeaderString("webhook-id"));
         Instant now = Instant.now();
         Instant deadline = invocation.deadline(now);
         if (body.length > maxBodyBytes) {
@@ -97,10 +101,11 @@ public class NotificationResource {
         Notification n = parse(body);
         Address to = Address.parse(n.to(), false).orElseThrow();
         Address from = Address.parse(n.from(), true).orElseThrow();
+        facts.parsed(n, to);
         if (!isAllowed(from)) {
             throw new SenderNotAllowed("from " + from.addrSpec() + " is not in RELAY_ALLOWED_FROM");
         }
-        NotificationService.Outcome outcome = service.deliver(n, from, to, deadline, started);
+        NotificationService.Outcome outcome = service.deliver(n, from, to, deadline);
         return new Sent(outcome.duplicate() ? "duplicate" : "sent", outcome.messageId());
     }
 

@@ -16,7 +16,8 @@ import dev.mailrelay.idempotency.IdempotencyStore.State;
 import dev.mailrelay.smtp.SmtpSender;
 
 /**
- * Claim → send → record → log for one verified notification (SPEC §4): each of its webhook-ids
+ * Claim → send → record for one verified notification (SPEC §4), with what happened noted for the
+ * answer's log line ({@link AnswerFacts}, written by {@link AnswerLog}): each of its webhook-ids
  * is claimed before the first SMTP byte, marked delivered after the server took the message, and
  * released after any failure, so that Auth0's retry may send it.
  */
@@ -30,43 +31,45 @@ public class NotificationService {
     private final WebhookIds webhookIds;
     private final IdempotencyStore store;
     private final SmtpSender sender;
-    private final DeliveryLog log;
+    private final AnswerFacts facts;
 
-    NotificationService(WebhookIds webhookIds, IdempotencyStore store, SmtpSender sender, DeliveryLog log) {
+    NotificationService(WebhookIds webhookIds, IdempotencyStore store, SmtpSender sender, AnswerFacts facts) {
         this.webhookIds = webhookIds;
         this.store = store;
         this.sender = sender;
-        this.log = log;
+        this.facts = facts;
     }
 
-    Outcome deliver(Notification n, Address from, Address to, Instant deadline, long startedNanos) {
+    Outcome deliver(Notification n, Address from, Address to, Instant deadline) {
         if (DeliveryLog.DASHBOARD_TEST.equals(n.messageType())) {
             // "Send Test Email" twice is two tests: a missing second mail confuses the admin, a duplicate does not.
             String id = WebhookIds.random();
-            return send(n, from, to, id, List.of(), deadline, startedNanos);
+            facts.identified(id);
+            return send(n, from, to, id, List.of(), deadline);
         }
         List<String> ids = webhookIds.of(n);
         String id = ids.get(0);
+        facts.identified(id);
         Claim claim = claim(ids, deadline.plusSeconds(1));
         if (claim.state() == State.DELIVERED) {
-            log.duplicate(n, to, id, startedNanos);
             return new Outcome(true, claim.messageId());
         }
         if (claim.state() == State.IN_FLIGHT) {
             throw new InFlight("this notification is being delivered by another invocation right now");
         }
-        return send(n, from, to, id, ids, deadline, startedNanos);
+        return send(n, from, to, id, ids, deadline);
     }
 
-    private Outcome send(Notification n, Address from, Address to, String id, List<String> claimed, Instant deadline,
-            long startedNanos) {
+    private Outcome send(Notification n, Address from, Address to, String id, List<String> claimed, Instant deadline) {
         SmtpSender.Delivery delivery;
         try {
             delivery = sender.send(n, from, to, "<" + id + "@" + from.domain() + ">", deadline);
         } catch (RuntimeException e) {
             // Any failure frees the ids, an uncertain one included: Auth0's retry may send again (SPEC §4).
             release(claimed);
-            log.failed(n, to, id, startedNanos, e);
+            if (e instanceof RelayException failure) {
+                facts.failed(failure);
+            }
             throw e;
         }
         for (String claimedId : claimed) {
@@ -77,7 +80,7 @@ public class NotificationService {
                 Log.errorf("delivered %s but cannot record it (%s)", claimedId, storeDown.getMessage());
             }
         }
-        log.sent(n, to, id, startedNanos, delivery);
+        facts.delivered(delivery);
         return new Outcome(false, delivery.messageId());
     }
 

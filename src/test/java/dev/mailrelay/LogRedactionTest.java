@@ -150,6 +150,35 @@ class LogRedactionTest {
         assertThat(dropped.get("smtp_reply").asText()).isEqualTo("550 5.1.1 <***@example.org>: unknown");
     }
 
+    /** Refusals before any delivery work are answers too: each writes its line and counts in a metric (issue 13). */
+    @Test
+    void writesOneLineWithAReasonAndAMetricForEveryRefusal() throws Exception {
+        long now = java.time.Instant.now().getEpochSecond();
+        Relay.post("{not json".getBytes(StandardCharsets.UTF_8)).statusCode(400);
+        Relay.post(Relay.json(mailWithSecrets()).getBytes(StandardCharsets.UTF_8), SmtpServerResource.SECRET, now - 3600).statusCode(401);
+        Map<String, Object> foreign = mailWithSecrets();
+        foreign.put("from", "someone@elsewhere.example");
+        Relay.post(foreign).statusCode(403);
+        Relay.post(new byte[262_145]).statusCode(413);
+
+        List<JsonNode> records = lines.stream().filter(l -> l.startsWith("dev.mailrelay.delivery "))
+                .map(l -> l.substring("dev.mailrelay.delivery ".length())).map(LogRedactionTest::parse).toList();
+        assertThat(records).extracting(r -> r.get("status").asInt()).containsExactly(400, 401, 403, 413);
+        assertThat(records).extracting(r -> r.get("reason").asText())
+                .containsExactly("invalid-notification", "signature-rejected", "sender-not-allowed", "payload-too-large");
+        assertThat(records).extracting(r -> r.get("outcome").asText())
+                .containsExactly("dropped", "signature_failure", "dropped", "dropped");
+        assertThat(records.get(1).get("SignatureFailures").asInt()).isEqualTo(1);
+        assertThat(records.get(0).get("Dropped").asInt()).isEqualTo(1);
+        for (JsonNode r : records) {
+            assertThat(r.at("/_aws/CloudWatchMetrics/0/Metrics/0/Name").asText()).isIn("Dropped", "SignatureFailures");
+            assertThat(r.get("webhook_id_unverified").asText().length()).isLessThanOrEqualTo(13);
+        }
+        assertThat(records.get(2).get("to_domain").asText()).isEqualTo("example.org");
+        assertThat(records.get(2).get("detail").asText()).doesNotContain("someone@").contains("***@elsewhere.example");
+        assertThat(records.toString()).doesNotContain(RECIPIENT);
+    }
+
     private static JsonNode parse(String line) {
         try {
             return Relay.JSON.readTree(line);

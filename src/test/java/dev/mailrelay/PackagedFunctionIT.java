@@ -165,6 +165,40 @@ class PackagedFunctionIT {
         assertThat(smtp.dataCommands()).isZero();
     }
 
+    /** Issue 13: every answer, refused ones included, writes one EMF line with one metric, and nothing personal. */
+    @Test
+    void writesOneMetricLinePerAnswerWhateverTheStatus() throws Exception {
+        long linesBefore = metricLines().size();
+        Map<String, Object> ok = Relay.notification();
+        Map<String, Object> foreign = Relay.notification();
+        foreign.put("from", "someone@elsewhere.example");
+        Map<String, Object> big = Relay.notification();
+        big.put("html", "x".repeat(300 * 1024));
+        List<String> events = List.of(event(ok), Relay.apiGatewayEvent("{oops".getBytes(StandardCharsets.UTF_8), Relay.uniqueId(), true),
+                event(Relay.notification()).replace("\"v1,", "\"v1,AAAA"), event(foreign), event(big));
+        for (String e : events) {
+            runtime.invoke(e, Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
+        }
+        smtp.failAt(Stage.RCPT, 550, "5.1.1 user unknown");
+        invoke(Relay.notification(), Duration.ofSeconds(14));
+
+        List<JsonNode> lines = metricLines().subList((int) linesBefore, metricLines().size());
+        assertThat(lines).extracting(l -> l.get("status").asInt()).containsExactly(200, 400, 401, 403, 413, 422);
+        assertThat(lines).extracting(l -> l.at("/_aws/CloudWatchMetrics/0/Metrics/0/Name").asText())
+                .containsExactly("Sent", "Dropped", "SignatureFailures", "Dropped", "Dropped", "Dropped");
+        assertThat(lines.toString()).doesNotContain((String) ok.get("to")).doesNotContain("someone@");
+    }
+
+    private static List<JsonNode> metricLines() throws Exception {
+        List<JsonNode> lines = new java.util.ArrayList<>();
+        for (String line : java.nio.file.Files.readAllLines(LOG)) {
+            if (line.startsWith("{\"_aws\"")) {
+                lines.add(Relay.JSON.readTree(line));
+            }
+        }
+        return lines;
+    }
+
     @Test
     void primesTheRequestPathDuringInitWithoutConnectingToTheSmtpServer() throws Exception {
         assertThat(runtime.firstPollAtMillis()).as("init finished").isPositive();

@@ -1,0 +1,71 @@
+package dev.mailrelay;
+
+import jakarta.enterprise.context.RequestScoped;
+
+import dev.mailrelay.smtp.SmtpSender;
+
+/**
+ * What one request's answer line says about it, gathered on the way (the endpoint, the service)
+ * and written once, whatever path the request took, by {@link AnswerLog}.
+ */
+@RequestScoped
+public class AnswerFacts {
+
+    private long startedNanos = System.nanoTime();
+    private String headerId;
+    private Notification notification;
+    private Address to;
+    private String id;
+    private SmtpSender.Delivery delivery;
+    private RelayException failure;
+
+    void started(long nanos, String webhookIdHeader) {
+        this.startedNanos = nanos;
+        this.headerId = webhookIdHeader;
+    }
+
+    void parsed(Notification n, Address recipient) {
+        this.notification = n;
+        this.to = recipient;
+    }
+
+    void identified(String derivedId) {
+        this.id = derivedId;
+    }
+
+    void delivered(SmtpSender.Delivery d) {
+        this.delivery = d;
+    }
+
+    void failed(RelayException e) {
+        this.failure = e;
+    }
+
+    long startedNanos() {
+        return startedNanos;
+    }
+
+    String headerId() {
+        return headerId;
+    }
+
+    Notification notification() {
+        return notification;
+    }
+
+    Address to() {
+        return to;
+    }
+
+    String id() {
+        return id;
+    }
+
+    SmtpSender.Delivery delivery() {
+        return delivery;
+    }
+
+    RelayException failure() {
+        return failure;
+    }
+}

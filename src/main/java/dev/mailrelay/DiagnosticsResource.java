@@ -48,6 +48,12 @@ public class DiagnosticsResource {
             throw new PayloadTooLarge("a diagnostics request needs no body beyond {}");
         }
         Instant now = Instant.now();
+        try (dev.mailrelay.aws.Deadlines.Scope bounded = dev.mailrelay.aws.Deadlines.until(invocation.deadline(now))) {
+            return run(headers, body, now);
+        }
+    }
+
+    private SmtpDiagnostics.Report run(HttpHeaders headers, byte[] body, Instant now) {
         String id = headers.getHeaderString("webhook-id");
         verifier.verify(SignatureVerifier.Purpose.DIAGNOSTICS, id, headers.getHeaderString("webhook-timestamp"),
                 headers.getHeaderString("webhook-signature"), body, now);

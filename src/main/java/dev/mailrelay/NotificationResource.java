@@ -27,6 +27,8 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.type.LogicalType;
 
+import dev.mailrelay.aws.Deadlines;
+
 import dev.mailrelay.RelayException.InvalidNotification;
 import dev.mailrelay.RelayException.PayloadTooLarge;
 import dev.mailrelay.RelayException.SenderNotAllowed;
@@ -91,6 +93,12 @@ public class NotificationResource {
         facts.started(System.nanoTime(), headers.getHeaderString("webhook-id"));
         Instant now = Instant.now();
         Instant deadline = invocation.deadline(now);
+        try (Deadlines.Scope bounded = Deadlines.until(deadline)) {
+            return send(body, headers, now, deadline);
+        }
+    }
+
+    private Sent send(byte[] body, HttpHeaders headers, Instant now, Instant deadline) {
         if (body.length > maxBodyBytes) {
             throw new PayloadTooLarge("the body is " + body.length + " bytes; the limit is " + maxBodyBytes);
         }

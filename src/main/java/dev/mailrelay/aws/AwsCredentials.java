@@ -94,8 +94,10 @@ public final class AwsCredentials {
         try {
             HttpURLConnection connection = (HttpURLConnection) URI.create(uri).toURL().openConnection();
             Endpoints.restrictTls(connection);
-            connection.setConnectTimeout(2000);
-            connection.setReadTimeout(2000);
+            java.time.Duration left = Deadlines.left();
+            int connect = Deadlines.bounded(2000, left == null ? null : left.dividedBy(2));
+            connection.setConnectTimeout(connect);
+            connection.setReadTimeout(Deadlines.bounded(2000, left == null ? null : left.minusMillis(connect)));
             String token = authorizationToken();
             if (token != null) {
                 connection.setRequestProperty("Authorization", token);

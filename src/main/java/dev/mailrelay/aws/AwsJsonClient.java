@@ -59,8 +59,12 @@ public final class AwsJsonClient {
             throw new IllegalArgumentException("cannot write the " + operation + " request", e);
         }
         for (int attempt = 1;; attempt++) {
+            java.time.Duration left = Deadlines.left();
+            if (left != null && left.compareTo(Deadlines.LEAST) < 0) {
+                throw new AwsCallFailed(service + " " + operation + " not tried: the request's deadline is reached", null, -1, null);
+            }
             try {
-                return once(operation, body);
+                return once(operation, body, left);
             } catch (AwsCallFailed e) {
                 if (attempt >= ATTEMPTS || !passing(e)) {
                     throw e;
@@ -70,15 +74,17 @@ public final class AwsJsonClient {
         }
     }
 
-    private JsonNode once(String operation, byte[] body) {
+    /** One call; its connect and read timeouts end by the request's deadline ({@code left}, null: none). */
+    private JsonNode once(String operation, byte[] body, java.time.Duration left) {
         String region = credentials.region();
         URI uri = endpoint.orElseGet(() -> URI.create("https://" + service + "." + region + ".amazonaws.com"
                 + (region.startsWith("cn-") ? ".cn" : "")));
         try {
             HttpURLConnection connection = (HttpURLConnection) uri.resolve("/").toURL().openConnection();
             Endpoints.restrictTls(connection);
-            connection.setConnectTimeout(2000);
-            connection.setReadTimeout(3000);
+            int connect = Deadlines.bounded(2000, left == null ? null : left.dividedBy(2));
+            connection.setConnectTimeout(connect);
+            connection.setReadTimeout(Deadlines.bounded(3000, left == null ? null : left.minusMillis(connect)));
             connection.setRequestMethod("POST");
             connection.setDoOutput(true);
             connection.setFixedLengthStreamingMode(body.length);

@@ -1,0 +1,94 @@
+package dev.mailrelay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+
+/**
+ * Issue 13: a DynamoDB endpoint that accepts connections and never answers. Each call used to wait
+ * 3 attempts × (2 s + 3 s); now every AWS call ends by the request's deadline (the 4 s budget of
+ * the tests), so the relay still answers, retryable, and sends nothing unclaimed.
+ */
+@QuarkusTest
+@TestProfile(SilentStoreTest.Silent.class)
+class SilentStoreTest {
+
+    public static class Silent implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(SilentEndpoint.class));
+        }
+    }
+
+    /** Accepts TCP connections on loopback and reads nothing, answers nothing. */
+    public static class SilentEndpoint implements QuarkusTestResourceLifecycleManager {
+        private ServerSocket server;
+        private final List<Socket> held = new CopyOnWriteArrayList<>();
+
+        @Override
+        public Map<String, String> start() {
+            try {
+                server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            Thread acceptor = new Thread(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        held.add(server.accept());
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            }, "silent-endpoint");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            System.setProperty("aws.accessKeyId", "test");
+            System.setProperty("aws.secretAccessKey", "test");
+            System.setProperty("aws.region", "eu-west-1");
+            return Map.of("relay.idempotency.table", "silent", "relay.idempotency.endpoint",
+                    "http://127.0.0.1:" + server.getLocalPort());
+        }
+
+        @Override
+        public void stop() {
+            try {
+                server.close();
+                for (Socket s : held) {
+                    s.close();
+                }
+            } catch (IOException ignored) {
+                // closing a test endpoint
+            }
+        }
+    }
+
+    TestSmtpServer smtp;
+
+    @Test
+    void answersRetryableByTheDeadlineWhenTheStoreNeverAnswers() {
+        smtp.reset();
+        long started = System.nanoTime();
+        Relay.post(Relay.notification()).statusCode(503).body("retryable", equalTo(true))
+                .body("detail", containsString("idempotency store"));
+        long tookMillis = (System.nanoTime() - started) / 1_000_000;
+        // The deadline is the tests' 4 s budget; without it the claim alone waited 3 × 5 s.
+        assertThat(tookMillis).as("answered by the request's deadline").isLessThan(5_000);
+        assertThat(smtp.connections()).isZero();
+    }
+}

@@ -10,7 +10,6 @@ import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
 
 import dev.mailrelay.idempotency.IdempotencyStore;
-import dev.mailrelay.smtp.SignIn;
 import dev.mailrelay.smtp.SmtpSender;
 
 /**
@@ -29,8 +28,6 @@ public class StartupCheck {
         }
         if (smtp.host().isEmpty()) {
             missing.add("SMTP_HOST");
-        } else {
-            missing.addAll(SignIn.missing(smtp));
         }
         if (!secrets.relaySecretRotates()) {
             try {

@@ -90,24 +90,50 @@ class MicrosoftOAuthTest {
     }
 
     @Test
-    void replacesARevokedTokenOnceAndDelivers() {
+    void replacesARevokedCachedTokenOnceAndDelivers() throws Exception {
         tokens.issues("token-one", "token-two");
-        smtp.acceptTokens(Set.of("token-two")); // token-one was revoked
+        smtp.acceptTokens(Set.of("token-one"));
+        Relay.post(Relay.notification()).statusCode(200);
+        smtp.acceptTokens(Set.of("token-two")); // token-one is revoked
+        smtp.closeOpenConnections(); // so the next mail signs in again
+        Thread.sleep(200); // the relay sees the close before the next mail (a close racing a reuse: DeliveryTest)
         Relay.post(Relay.notification()).statusCode(200);
         assertThat(tokens.calls()).isEqualTo(2);
-        assertThat(smtp.logins()).isEqualTo(2);
-        assertThat(smtp.received()).hasSize(1);
+        assertThat(smtp.received()).hasSize(2);
     }
 
     @Test
-    void answers502WithTheServersWordsWhenTheFreshTokenIsRefusedToo() {
+    void answers502WithTheServersWordsWhenTheRenewedTokenIsRefusedToo() throws Exception {
         tokens.issues("token-one", "token-two");
+        smtp.acceptTokens(Set.of("token-one"));
+        Relay.post(Relay.notification()).statusCode(200);
+        smtp.acceptTokens(Set.of());
+        smtp.closeOpenConnections();
+        Thread.sleep(200); // the relay sees the close before the next mail (a close racing a reuse: DeliveryTest)
         Relay.post(Relay.notification()).statusCode(502).contentType("application/problem+json")
                 .body("retryable", equalTo(true)).body("smtp_code", equalTo(535))
-                .body("detail", containsString("5.7.3")).body("detail", containsString("Authentication unsuccessful"));
+                .body("detail", containsString("5.7.3")).body("detail", containsString("Authentication unsuccessful"))
+                .body("detail", containsString("SMTP permission"));
         assertThat(tokens.calls()).isEqualTo(2);
-        assertThat(smtp.logins()).as("one login per token").isEqualTo(2);
+        assertThat(smtp.logins()).as("one login per token").isEqualTo(3);
+    }
+
+    /** A token fetched for this very request and refused is a configuration problem: no second token, no second login. */
+    @Test
+    void answers502AtOnceWhenAFreshlyFetchedTokenIsRefused() {
+        tokens.issues("token-one", "token-two");
+        Relay.post(Relay.notification()).statusCode(502).body("smtp_code", equalTo(535));
+        assertThat(tokens.calls()).isEqualTo(1);
+        assertThat(smtp.logins()).isEqualTo(1);
         assertThat(smtp.received()).isEmpty();
+    }
+
+    /** Rotated in Secrets Manager (here: the variable the stand-in serves): after invalid_client the secret is read once more. */
+    @Test
+    void answersWithTheProvidersWordsAndAsksOnlyOnceWhenThePlainSecretIsWrong() {
+        tokens.refuses(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
+        Relay.post(Relay.notification()).statusCode(502);
+        assertThat(tokens.calls()).as("a plain secret cannot have changed: no second request").isEqualTo(1);
     }
 
     @Test
@@ -133,8 +159,10 @@ class MicrosoftOAuthTest {
     @Test
     void answers503WithinTheBudgetWhenTheTokenEndpointIsSilent() {
         tokens.staysSilentFor(Duration.ofSeconds(20));
+        long started = System.nanoTime();
         Relay.post(Relay.notification()).statusCode(503).body("retryable", equalTo(true))
                 .body("detail", containsString("did not answer in time"));
+        assertThat((System.nanoTime() - started) / 1_000_000).as("answered by the 4 s budget").isLessThan(5_000);
         assertThat(smtp.connections()).isZero();
     }
 

@@ -34,6 +34,15 @@ class ProductionStartupIT {
                 .doesNotContain("not!base64");
     }
 
+    @Test
+    void refusesToStartWithAnIncompleteOAuthSettingNamingEachMissingOne() throws Exception {
+        Result result = start(Map.of("RELAY_SECRET", SmtpServerResource.SECRET, "SMTP_HOST", "localhost", "SMTP_AUTH", "oauth2",
+                "SMTP_USERNAME", "relay@mail.example.com", "SMTP_OAUTH_CLIENT_ID", "app", "SMTP_OAUTH_CLIENT_SECRET", "s3cr3t-value"));
+        assertThat(result.exitCode()).isNotZero();
+        assertThat(result.output()).contains("auth0-mail-relay cannot start: SMTP_AUTH=oauth2 needs SMTP_OAUTH_TOKEN_URL and SMTP_OAUTH_SCOPE")
+                .doesNotContain("s3cr3t-value");
+    }
+
     private record Result(int exitCode, String output) {
     }
 

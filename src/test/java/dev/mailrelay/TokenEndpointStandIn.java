@@ -94,6 +94,18 @@ public class TokenEndpointStandIn implements QuarkusTestResourceLifecycleManager
                 .withBody(Relay.json(Map.of("error", error, "error_description", description, "error_codes", List.of(7000215))))));
     }
 
+    /** Issues {@code token} only for this client secret; any other gets Entra's invalid_client. */
+    void acceptsOnlySecret(String secret, String token) {
+        wireMock.resetMappings();
+        wireMock.stubFor(post(urlEqualTo(path)).atPriority(5).willReturn(aResponse().withStatus(401)
+                .withHeader("Content-Type", "application/json")
+                .withBody("{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid client secret provided.\"}")));
+        wireMock.stubFor(post(urlEqualTo(path)).atPriority(1)
+                .withRequestBody(com.github.tomakehurst.wiremock.client.WireMock.containing("client_secret=" + secret))
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+                        .withBody("{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"" + token + "\"}")));
+    }
+
     /** Answers with a bare status (an outage, throttling). */
     void fails(int status) {
         wireMock.resetMappings();

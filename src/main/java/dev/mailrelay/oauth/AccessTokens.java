@@ -1,37 +1,43 @@
 package dev.mailrelay.oauth;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.HttpURLConnection;
-import java.net.SocketTimeoutException;
+import java.net.ConnectException;
+import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkus.logging.Log;
 
-import dev.mailrelay.aws.Endpoints;
-
 /**
  * OAuth 2.0 access tokens for one SMTP account: fetched on first use (never during init, so
  * never in a SnapStart snapshot), kept per instance and renewed five minutes before they expire,
- * so one token serves many mails. Each call is bounded by the request's deadline.
+ * so one token serves many mails. Each call ends by the request's deadline, DNS, TLS and a slow
+ * answer included; a renewal that fails while the cached token is still valid keeps using it.
  */
 public final class AccessTokens {
 
     private static final Duration RENEW_BEFORE = Duration.ofMinutes(5);
-    private static final Duration CONNECT = Duration.ofSeconds(3);
-    private static final Duration READ = Duration.ofSeconds(5);
     /** Below this there is no point in asking: the SMTP conversation still needs time too. */
     private static final Duration LEAST = Duration.ofMillis(300);
+    private static final Duration LONGEST = Duration.ofSeconds(8);
     private static final int MAX_ANSWER = 64 * 1024;
     /** How much of a provider's error_description an answer quotes. */
     private static final int MAX_DESCRIPTION = 400;
@@ -39,8 +45,11 @@ public final class AccessTokens {
     private final Grant grant;
     private final ObjectMapper json;
     private final Clock clock;
+    private HttpClient http;
     private String token;
     private Instant renewAt = Instant.MIN;
+    private Instant expiresAt = Instant.MIN;
+    private Instant fetchedAt = Instant.MIN;
 
     public AccessTokens(Grant grant, ObjectMapper json, Clock clock) {
         this.grant = grant;
@@ -59,88 +68,130 @@ public final class AccessTokens {
         if (!fresh && token != null && now.isBefore(renewAt)) {
             return token;
         }
-        Duration left = Duration.between(now, deadline);
-        if (left.compareTo(LEAST) < 0) {
-            throw new TokenFailure(TokenFailure.Kind.UNAVAILABLE, "no time was left to ask " + host() + " for an access token");
-        }
-        Map<String, String> form;
         try {
-            form = grant.form(now);
-        } catch (IllegalArgumentException e) {
-            // A key or endpoint that cannot be used: a configuration an admin fixes. The text names the field, not its value.
-            throw new TokenFailure(TokenFailure.Kind.REFUSED, e.getMessage());
+            return fetch(deadline);
+        } catch (TokenFailure e) {
+            if (!fresh && e.kind() == TokenFailure.Kind.UNAVAILABLE && token != null && clock.instant().isBefore(expiresAt)) {
+                Log.warnf("could not renew the OAuth access token (%s); the cached one is valid until %s", e.getMessage(), expiresAt);
+                return token;
+            }
+            throw e;
         }
-        JsonNode answer = post(form, left);
-        String accessToken = answer.path("access_token").textValue();
-        if (accessToken == null || accessToken.isEmpty()) {
-            throw new TokenFailure(TokenFailure.Kind.UNAVAILABLE, "the token endpoint " + host() + " answered without an access_token");
-        }
-        long lifetime = answer.path("expires_in").asLong(3600);
-        token = accessToken;
-        renewAt = now.plusSeconds(lifetime).minus(RENEW_BEFORE);
-        Log.infof("fetched an OAuth access token from %s, valid for %d s", host(), lifetime);
-        return token;
+    }
+
+    /** When the token in use was fetched (Instant.MIN: never). */
+    public synchronized Instant fetchedAt() {
+        return fetchedAt;
     }
 
     /** Drops the cached token (tests). */
     public synchronized void forget() {
         token = null;
         renewAt = Instant.MIN;
+        expiresAt = Instant.MIN;
+        fetchedAt = Instant.MIN;
     }
 
-    private JsonNode post(Map<String, String> form, Duration left) {
-        byte[] body = form.entrySet().stream()
-                .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
-                .collect(Collectors.joining("&")).getBytes(StandardCharsets.US_ASCII);
-        HttpURLConnection c = null;
+    private String fetch(Instant deadline) {
+        JsonNode answer;
         try {
-            c = (HttpURLConnection) grant.tokenUrl().toURL().openConnection();
-            Endpoints.restrictTls(c);
-            Duration connect = min(CONNECT, left.dividedBy(2));
-            c.setConnectTimeout((int) connect.toMillis());
-            c.setReadTimeout((int) min(READ, left.minus(connect)).toMillis());
-            c.setRequestMethod("POST");
-            c.setDoOutput(true);
-            c.setInstanceFollowRedirects(false);
-            c.setRequestProperty("Content-Type", "application/x-www-form-urlencoded");
-            c.setRequestProperty("Accept", "application/json");
-            try (OutputStream out = c.getOutputStream()) {
-                out.write(body);
+            answer = post(grant.form(clock.instant()), deadline);
+        } catch (TokenFailure refused) {
+            // The secret may have been rotated in Secrets Manager since it was cached: one more try with it read again.
+            if (refused.kind() != TokenFailure.Kind.REFUSED || !renewedSecret()) {
+                throw refused;
             }
-            int status = c.getResponseCode();
-            JsonNode answer = read(status < 400 ? c.getInputStream() : c.getErrorStream());
-            if (status == 200) {
-                return answer;
-            }
-            if (status == 429 || status >= 500) {
-                throw new TokenFailure(TokenFailure.Kind.UNAVAILABLE, "the token endpoint " + host() + " answered " + status
-                        + providerWords(answer) + "; try again later");
-            }
-            throw new TokenFailure(TokenFailure.Kind.REFUSED, "the token endpoint " + host() + " refused the grant (" + status + ")"
-                    + providerWords(answer));
-        } catch (SocketTimeoutException e) {
-            throw new TokenFailure(TokenFailure.Kind.UNAVAILABLE, "the token endpoint " + host() + " did not answer in time");
-        } catch (IOException e) {
-            throw new TokenFailure(TokenFailure.Kind.UNAVAILABLE, "cannot reach the token endpoint " + host() + " ("
-                    + e.getClass().getSimpleName() + ")");
-        } finally {
-            if (c != null) {
-                c.disconnect();
-            }
+            answer = post(grant.form(clock.instant()), deadline);
+        } catch (IllegalArgumentException | IllegalStateException unusable) {
+            // A key or endpoint that cannot be used: a configuration an admin fixes. The text names the field, not its value.
+            throw new TokenFailure(TokenFailure.Kind.REFUSED, unusable.getMessage());
+        }
+        String accessToken = answer.path("access_token").textValue();
+        if (accessToken == null || accessToken.isEmpty()) {
+            throw new TokenFailure(TokenFailure.Kind.UNAVAILABLE, "the token endpoint " + host() + " answered without an access_token");
+        }
+        long lifetime = answer.path("expires_in").asLong(3600);
+        Instant now = clock.instant();
+        token = accessToken;
+        fetchedAt = now;
+        expiresAt = now.plusSeconds(lifetime);
+        renewAt = expiresAt.minus(RENEW_BEFORE);
+        Log.infof("fetched an OAuth access token from %s, valid for %d s", host(), lifetime);
+        return token;
+    }
+
+    private boolean renewedSecret() {
+        try {
+            return grant.renewSecret();
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 
-    private JsonNode read(InputStream in) throws IOException {
-        if (in == null) {
-            return json.createObjectNode();
+    private JsonNode post(Map<String, String> form, Instant deadline) {
+        Duration left = Duration.between(Instant.now(), deadline); // after the form: reading a secret took its time
+        if (left.compareTo(LEAST) < 0) {
+            throw new TokenFailure(TokenFailure.Kind.UNAVAILABLE, "no time was left to ask " + host() + " for an access token");
         }
-        try (in) {
-            byte[] bytes = in.readNBytes(MAX_ANSWER);
+        Duration wait = left.compareTo(LONGEST) < 0 ? left : LONGEST;
+        String body = form.entrySet().stream()
+                .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+                .collect(Collectors.joining("&"));
+        URI url = grant.tokenUrl();
+        HttpRequest request = HttpRequest.newBuilder(url).timeout(wait)
+                .header("Content-Type", "application/x-www-form-urlencoded").header("Accept", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.US_ASCII)).build();
+        CompletableFuture<HttpResponse<byte[]>> pending = client(wait).sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> response;
+        try {
+            // The whole exchange (DNS, connect, TLS, a slow answer) ends by the deadline, not each read.
+            response = pending.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            pending.cancel(true);
+            throw new TokenFailure(TokenFailure.Kind.UNAVAILABLE, "the token endpoint " + host() + " did not answer in time");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            String what = cause instanceof java.net.http.HttpTimeoutException ? "did not answer in time"
+                    : cause instanceof ConnectException ? "refused the connection or is unreachable"
+                    : "could not be reached (" + cause.getClass().getSimpleName() + ")";
+            throw new TokenFailure(TokenFailure.Kind.UNAVAILABLE, "the token endpoint " + host() + " " + what);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TokenFailure(TokenFailure.Kind.UNAVAILABLE, "interrupted while asking " + host() + " for an access token");
+        }
+        int status = response.statusCode();
+        JsonNode answer = read(response.body());
+        if (status == 200) {
+            return answer;
+        }
+        if (status == 429 || status >= 500) {
+            throw new TokenFailure(TokenFailure.Kind.UNAVAILABLE, "the token endpoint " + host() + " answered " + status
+                    + providerWords(answer) + "; try again later");
+        }
+        throw new TokenFailure(TokenFailure.Kind.REFUSED, "the token endpoint " + host() + " refused the grant (" + status + ")"
+                + providerWords(answer));
+    }
+
+    /** One client per instance (its connection pool serves the hourly renewals); TLS 1.2+ only, no redirects. */
+    private HttpClient client(Duration connectTimeout) {
+        if (http == null) {
+            SSLParameters tls = new SSLParameters();
+            tls.setProtocols(new String[] { "TLSv1.3", "TLSv1.2" });
             try {
-                return json.readTree(bytes);
-            } catch (IOException notJson) {
-                return json.createObjectNode();
+                http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).followRedirects(HttpClient.Redirect.NEVER)
+                        .sslContext(SSLContext.getDefault()).sslParameters(tls).connectTimeout(connectTimeout).build();
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException("no TLS in this JVM", e);
             }
+        }
+        return http;
+    }
+
+    private JsonNode read(byte[] bytes) {
+        try {
+            return bytes == null || bytes.length == 0 || bytes.length > MAX_ANSWER ? json.createObjectNode() : json.readTree(bytes);
+        } catch (IOException notJson) {
+            return json.createObjectNode();
         }
     }
 
@@ -158,12 +209,8 @@ public final class AccessTokens {
     private String host() {
         try {
             return grant.tokenUrl().getHost();
-        } catch (IllegalArgumentException e) {
+        } catch (RuntimeException e) {
             return "(no usable token endpoint)";
         }
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
     }
 }

@@ -12,7 +12,7 @@ import dev.mailrelay.aws.Endpoints;
 
 /**
  * How a token is asked for: the form a token endpoint takes. Secret material comes from a
- * supplier ({@code fresh} re-reads Secrets Manager) and is read only when a token is fetched.
+ * supplier (cached; {@link #renewSecret} re-reads Secrets Manager) and is read only when a token is fetched.
  */
 public sealed interface Grant {
 
@@ -24,6 +24,9 @@ public sealed interface Grant {
 
     /** The form's fields, built at {@code now}. */
     Map<String, String> form(Instant now);
+
+    /** Reads the secret material again (a rotation in Secrets Manager); true when it changed, so a refusal is worth one more try. */
+    boolean renewSecret();
 
     /**
      * Client credentials (RFC 6749 4.4), the secret in the body: Microsoft Entra ID and most
@@ -39,13 +42,20 @@ public sealed interface Grant {
             form.put("scope", scope);
             return form;
         }
+
+        @Override
+        public boolean renewSecret() {
+            String before = secret.apply(false);
+            return !before.equals(secret.apply(true));
+        }
     }
 
     /**
      * A JWT bearer assertion (RFC 7523) signed with a Google service account's key, for the
      * mailbox {@code subject} (domain-wide delegation).
      */
-    record JwtBearer(Optional<URI> tokenUrlOverride, Supplier<ServiceAccountKey> key, String subject, String scope) implements Grant {
+    record JwtBearer(Optional<URI> tokenUrlOverride, Supplier<ServiceAccountKey> key, java.util.function.BooleanSupplier renewKey,
+            String subject, String scope) implements Grant {
         /** SMTP_OAUTH_TOKEN_URL, else the key's token_uri (https, or loopback), else Google's. */
         @Override
         public URI tokenUrl() {
@@ -59,6 +69,11 @@ public sealed interface Grant {
             form.put("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
             form.put("assertion", key.get().assertion(subject, scope, tokenUrl(), now));
             return form;
+        }
+
+        @Override
+        public boolean renewSecret() {
+            return renewKey.getAsBoolean();
         }
     }
 }

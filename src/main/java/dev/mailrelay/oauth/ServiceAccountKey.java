@@ -55,9 +55,14 @@ public final class ServiceAccountKey {
         String email = text(node, "client_email");
         String pem = text(node, "private_key");
         String der = pem.replaceAll("-----(BEGIN|END) PRIVATE KEY-----", "").replaceAll("\\s", "");
+        Optional<URI> tokenUri;
+        try {
+            tokenUri = Optional.ofNullable(node.path("token_uri").textValue()).map(URI::create);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the service account key's token_uri is not a URL");
+        }
         try {
             PrivateKey key = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(der)));
-            Optional<URI> tokenUri = Optional.ofNullable(node.path("token_uri").textValue()).map(URI::create);
             return new ServiceAccountKey(email, node.path("private_key_id").textValue(), tokenUri, key, json);
         } catch (IllegalArgumentException | GeneralSecurityException e) {
             throw new IllegalArgumentException("the service account key's private_key is not an RSA key in PKCS#8 PEM");

@@ -42,6 +42,16 @@ public interface SignIn {
     default void forget() {
     }
 
+    /** Whether the secret in use was obtained at or after {@code instant} (a token fetched for this very request). */
+    default boolean renewedSince(Instant instant) {
+        return false;
+    }
+
+    /** Whether it signs in with an access token (the advice for a refusal differs). */
+    default boolean oauth() {
+        return false;
+    }
+
     /** A password from {@code password}, read again when {@code rotates} (Secrets Manager). */
     static SignIn password(Function<Boolean, Optional<String>> password, boolean rotates) {
         return new SignIn() {
@@ -77,11 +87,28 @@ public interface SignIn {
             public void forget() {
                 tokens.forget();
             }
+
+            public boolean renewedSince(Instant instant) {
+                return !tokens.fetchedAt().isBefore(instant);
+            }
+
+            public boolean oauth() {
+                return true;
+            }
         };
     }
 
-    /** The primary account's sign-in, as SMTP_AUTH and the SMTP_OAUTH_* variables describe it. */
+    /**
+     * The primary account's sign-in, as SMTP_AUTH and the SMTP_OAUTH_* variables describe it.
+     *
+     * @throws IllegalStateException naming every variable SMTP_AUTH needs that is not set
+     */
     static SignIn primary(RelayConfig.Smtp smtp, Secrets secrets, ObjectMapper json) {
+        List<String> missing = missing(smtp);
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("auth0-mail-relay cannot start: SMTP_AUTH=" + smtp.auth().name().toLowerCase()
+                    + " needs " + String.join(" and ", missing) + " (see README, Configuration)");
+        }
         RelayConfig.OAuth o = smtp.oauth();
         Optional<URI> tokenUrl = o.tokenUrl().map(uri -> Endpoints.checked(uri, "SMTP_OAUTH_TOKEN_URL"));
         Function<Boolean, String> clientSecret = fresh -> o.clientSecretArn().filter(a -> !a.isBlank())
@@ -93,9 +120,13 @@ public interface SignIn {
                     o.clientId().orElse(""), clientSecret, o.scope().orElse("https://outlook.office365.com/.default"));
             case OAUTH2 -> new Grant.ClientCredentials(tokenUrl.orElseThrow(), o.clientId().orElse(""), clientSecret,
                     o.scope().orElseThrow());
-            case GOOGLE -> new Grant.JwtBearer(tokenUrl, serviceAccount(fresh -> o.serviceAccountArn().filter(a -> !a.isBlank())
-                    .map(arn -> secrets.secret(arn, fresh)).orElseGet(() -> o.serviceAccount().orElse("")), json),
-                    smtp.username().orElse(""), o.scope().orElse("https://mail.google.com/"));
+            case GOOGLE -> {
+                Function<Boolean, String> keyJson = fresh -> o.serviceAccountArn().filter(a -> !a.isBlank())
+                        .map(arn -> secrets.secret(arn, fresh)).orElseGet(() -> o.serviceAccount().orElse(""));
+                yield new Grant.JwtBearer(tokenUrl, serviceAccount(keyJson, json),
+                        () -> !keyJson.apply(false).equals(keyJson.apply(true)), smtp.username().orElse(""),
+                        o.scope().orElse("https://mail.google.com/"));
+            }
         };
         return grant == null ? password(secrets::smtpPassword, secrets.smtpPasswordRotates())
                 : tokens(new AccessTokens(grant, json, Clock.systemUTC()));

@@ -43,6 +43,16 @@ final class SmtpErrors {
     private SmtpErrors() {
     }
 
+    private static final String PASSWORD_ADVICE = ": check SMTP_USERNAME and SMTP_PASSWORD, or SMTP_AUTH (Microsoft 365 and "
+            + "Google want OAuth: docs/providers.md)";
+    private static final String OAUTH_ADVICE = ": the server refused the access token; check the app's SMTP permission and "
+            + "admin consent, the mailbox's permission for it, and SMTP AUTH for the mailbox (docs/providers.md)";
+
+    /** The same refusal, with the advice that fits a sign-in with an access token. */
+    static SmtpAuthFailed forOAuth(SmtpAuthFailed refusal) {
+        return new SmtpAuthFailed(refusal.getMessage().replace(PASSWORD_ADVICE, OAUTH_ADVICE), refusal.reply());
+    }
+
     /** True when the mail client gave up because the server does not offer the AUTH mechanism it was given. */
     static boolean mechanismNotOffered(Throwable failure) {
         return failure != null && failure.getMessage() != null && failure.getMessage().contains("no allowed AUTH methods");
@@ -55,9 +65,10 @@ final class SmtpErrors {
                 return known;
             }
             if (t instanceof TokenFailure token) {
+                // Not repeated in-process: a token endpoint that throttles (429) or is down gets Auth0's slower retries.
                 return token.kind() == TokenFailure.Kind.REFUSED
                         ? new SmtpAuthFailed(token.getMessage() + " (check SMTP_OAUTH_* and docs/providers.md)", null)
-                        : new SmtpUnavailable(token.getMessage(), null, Phase.BEFORE_DATA);
+                        : new SmtpUnavailable(token.getMessage(), null, Phase.BEFORE_DATA, false);
             }
             if (t instanceof SMTPException smtp) {
                 return fromReply(smtp);
@@ -117,8 +128,7 @@ final class SmtpErrors {
             return new SmtpUnavailable(said + ": the account is over a sending limit or throttled; try again later", reply, phase);
         }
         if (AUTH_CODES.contains(reply.code())) {
-            return new SmtpAuthFailed(said + ": check SMTP_USERNAME and SMTP_PASSWORD, or SMTP_AUTH (Microsoft 365 and Google "
-                    + "want OAuth: docs/providers.md)", reply);
+            return new SmtpAuthFailed(said + PASSWORD_ADVICE, reply);
         }
         return smtp.isPermanent() ? new SmtpRejected(said + ": the message was refused", reply, phase)
                 : new SmtpUnavailable(said + ": try again later", reply, phase);

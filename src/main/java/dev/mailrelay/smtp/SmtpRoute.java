@@ -206,6 +206,16 @@ final class SmtpRoute {
     }
 
     /** Drops a client that failed; the next send gets a new one. */
+    /** Whether the secret in use was obtained at or after {@code instant} (a token fetched during this request). */
+    boolean renewedSince(java.time.Instant instant) {
+        return signIn.renewedSince(instant);
+    }
+
+    /** Whether this route signs in with OAuth access tokens. */
+    boolean oauth() {
+        return signIn.oauth();
+    }
+
     /** Notes that {@code client} delivered: its connection is kept alive for the next send. */
     synchronized void delivered(MailClient client) {
         proven = client;

@@ -57,6 +57,7 @@ public class SmtpSender {
     /** The per-request count of attempts, their last failure, and the deadline they share. */
     private static final class Attempts {
         final Instant deadline;
+        final Instant started = Instant.now();
         int count;
         SmtpFailure last;
         boolean freshPassword;
@@ -191,8 +192,10 @@ public class SmtpSender {
         } catch (SmtpAuthFailed e) {
             // Refused by the server (not by a token endpoint): worth one more login only with a new
             // secret, a password rotated in Secrets Manager or a freshly fetched token.
-            if (e.reply() == null || !route.passwordRotates || attempts.freshPassword || !refreshed(route, attempts)) {
-                throw e.afterAttempts(attempts.count);
+            // A token fetched for this very request, refused: a configuration problem, not a stale token.
+            if (e.reply() == null || !route.passwordRotates || attempts.freshPassword || route.renewedSince(attempts.started)
+                    || !refreshed(route, attempts)) {
+                throw (route.oauth() && e.reply() != null ? SmtpErrors.forOAuth(e) : e).afterAttempts(attempts.count);
             }
             Log.warnf("the %s SMTP server refused the login; signing in once more with the secret read again", route.name);
             attempts.freshPassword = true;
@@ -222,8 +225,7 @@ public class SmtpSender {
     private MailResult attempt(SmtpRoute route, java.util.function.Supplier<Handover> messages, Attempts attempts) {
         attempts.count++;
         for (int mechanisms = 0, stale = 0;;) {
-            Duration left = attempts.remaining();
-            if (left.compareTo(MIN_ATTEMPT) < 0) {
+            if (attempts.remaining().compareTo(MIN_ATTEMPT) < 0) {
                 throw new BudgetSpent(attempts.last != null ? attempts.last
                         : new SmtpTimeout("the time budget was spent before the SMTP server could be tried"));
             }
@@ -231,7 +233,12 @@ public class SmtpSender {
             try {
                 client = route.client(attempts.deadline);
             } catch (dev.mailrelay.oauth.TokenFailure e) {
-                throw attempts.last = SmtpErrors.classify(e, false);
+                throw attempts.last = route.lastFailure = SmtpErrors.classify(e, false);
+            }
+            Duration left = attempts.remaining(); // after a token fetch, which took its share
+            if (left.compareTo(MIN_ATTEMPT) < 0) {
+                throw new BudgetSpent(attempts.last != null ? attempts.last
+                        : new SmtpTimeout("the time budget was spent before the SMTP server could be tried"));
             }
             boolean reused = route.reuses(client);
             Handover message = messages.get();

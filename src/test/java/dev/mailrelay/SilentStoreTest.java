@@ -87,8 +87,10 @@ class SilentStoreTest {
         Relay.post(Relay.notification()).statusCode(503).body("retryable", equalTo(true))
                 .body("detail", containsString("idempotency store"));
         long tookMillis = (System.nanoTime() - started) / 1_000_000;
-        // The deadline is the tests' 4 s budget; without it the claim alone waited 3 × 5 s.
-        assertThat(tookMillis).as("answered by the request's deadline").isLessThan(5_000);
+        // The deadline is the tests' 4 s budget, counted from when the endpoint starts (the first request
+        // of a fresh application also loads its classes before that); without it the claim alone
+        // waited 3 × (2 s + 3 s).
+        assertThat(tookMillis).as("answered by the request's deadline, not after 15 s").isLessThan(8_000);
         assertThat(smtp.connections()).isZero();
     }
 }

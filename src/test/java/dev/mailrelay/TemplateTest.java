@@ -57,6 +57,27 @@ class TemplateTest {
         assertThat(function.get("AutoPublishAlias").asText()).isNotBlank();
     }
 
+    /**
+     * Every parameter the function's environment carries is part of the version's description, so
+     * that changing it alone publishes a version and moves the live alias (issue 13).
+     */
+    @Test
+    void publishesANewVersionWhenAParameterInTheEnvironmentChanges() {
+        Set<String> parameters = new HashSet<>();
+        template.get("Parameters").fieldNames().forEachRemaining(parameters::add);
+        List<String> inEnvironment = new ArrayList<>();
+        function.at("/Environment/Variables").elements().forEachRemaining(v -> {
+            if (v.isTextual() && parameters.contains(v.asText())) { // !Ref Parameter reads as the parameter's name
+                inEnvironment.add(v.asText());
+            }
+        });
+        assertThat(inEnvironment).contains("SmtpHost", "SmtpPort", "AllowedFrom", "SmtpAuth");
+        String description = function.get("VersionDescription").asText();
+        for (String parameter : inEnvironment) {
+            assertThat(description).as("VersionDescription names %s", parameter).contains("${" + parameter + "}");
+        }
+    }
+
     /** A new account (unreserved quota 10) refuses any reservation: none by default, one on request. */
     @Test
     void reservesNoConcurrencyUnlessAsked() {

@@ -5,11 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import java.util.logging.SimpleFormatter;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,38 +32,17 @@ class LogRedactionTest {
 
     TestSmtpServer smtp;
 
-    private final List<String> lines = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        private final SimpleFormatter formatter = new SimpleFormatter();
-
-        @Override
-        public void publish(LogRecord record) {
-            if (!record.getLoggerName().startsWith("org.subethamail")) { // the test's own SMTP server
-                lines.add(record.getLoggerName() + " " + formatter.formatMessage(record)
-                        + (record.getThrown() == null ? "" : " " + record.getThrown()));
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private LogCapture log;
 
     @BeforeEach
     void capture() {
         smtp.reset();
-        Logger.getLogger("").addHandler(capture);
-        Logger.getLogger("dev.mailrelay.delivery").addHandler(capture);
+        log = LogCapture.start();
     }
 
     @AfterEach
     void release() {
-        Logger.getLogger("").removeHandler(capture);
-        Logger.getLogger("dev.mailrelay.delivery").removeHandler(capture);
+        log.close();
     }
 
     private static Map<String, Object> mailWithSecrets() {
@@ -92,7 +66,7 @@ class LogRedactionTest {
         byte[] body = Relay.json(n).getBytes(StandardCharsets.UTF_8);
         Relay.post(body, SmtpServerResource.SECRET, java.time.Instant.now().getEpochSecond(), plainId).statusCode(200);
 
-        assertThat(lines).noneMatch(line -> line.contains(plainId.substring(4)));
+        assertThat(log.lines()).noneMatch(line -> line.contains(plainId.substring(4)));
         String mail = new String(smtp.received().get(0).data(), StandardCharsets.US_ASCII);
         assertThat(mail).doesNotContain(plainId.substring(4)).containsPattern("(?m)^Message-ID: <msg_[A-Za-z0-9_-]{43}@mail\\.example\\.com>\r?$");
     }
@@ -110,8 +84,8 @@ class LogRedactionTest {
         invalid.put("from", "ceo@example.net");
         Relay.post(invalid).statusCode(403);
 
-        assertThat(lines).isNotEmpty();
-        assertThat(lines).noneMatch(line -> line.contains(CODE))
+        assertThat(log.lines()).isNotEmpty();
+        assertThat(log.lines()).noneMatch(line -> line.contains(CODE))
                 .noneMatch(line -> line.contains(TICKET))
                 .noneMatch(line -> line.contains(RECIPIENT))
                 .noneMatch(line -> line.contains(SmtpServerResource.SECRET.substring(6)))
@@ -127,7 +101,7 @@ class LogRedactionTest {
         smtp.failAt(Stage.RCPT, 550, "5.1.1 <" + RECIPIENT + ">: unknown");
         Relay.post(mailWithSecrets()).statusCode(422);
 
-        List<JsonNode> records = lines.stream().filter(l -> l.startsWith("dev.mailrelay.delivery "))
+        List<JsonNode> records = log.lines().stream().filter(l -> l.startsWith("dev.mailrelay.delivery "))
                 .map(l -> l.substring("dev.mailrelay.delivery ".length())).map(LogRedactionTest::parse).toList();
         assertThat(records).hasSize(2);
 
@@ -161,7 +135,7 @@ class LogRedactionTest {
         Relay.post(foreign).statusCode(403);
         Relay.post(new byte[262_145]).statusCode(413);
 
-        List<JsonNode> records = lines.stream().filter(l -> l.startsWith("dev.mailrelay.delivery "))
+        List<JsonNode> records = log.lines().stream().filter(l -> l.startsWith("dev.mailrelay.delivery "))
                 .map(l -> l.substring("dev.mailrelay.delivery ".length())).map(LogRedactionTest::parse).toList();
         assertThat(records).extracting(r -> r.get("status").asInt()).containsExactly(400, 401, 403, 413);
         assertThat(records).extracting(r -> r.get("reason").asText())

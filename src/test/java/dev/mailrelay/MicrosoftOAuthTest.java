@@ -9,10 +9,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,34 +37,19 @@ class MicrosoftOAuthTest {
     TestSmtpServer smtp;
     TokenEndpointStandIn tokens;
 
-    private final List<String> logLines = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            logLines.add(record.getLoggerName() + " " + new java.util.logging.SimpleFormatter().formatMessage(record)
-                    + (record.getThrown() == null ? "" : " " + record.getThrown()));
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private LogCapture log;
 
     @BeforeEach
     void reset() {
         smtp.reset();
         tokens.forget(); // and the relay forgot its token in smtp.reset(): each test starts cold
-        Logger.getLogger("").addHandler(capture);
+        log = LogCapture.start();
     }
 
     @AfterEach
     void release() {
-        Logger.getLogger("").removeHandler(capture);
-        assertThat(String.join("\n", logLines)).doesNotContain(TokenEndpointStandIn.CLIENT_SECRET)
+        log.close();
+        assertThat(String.join("\n", log.lines())).doesNotContain(TokenEndpointStandIn.CLIENT_SECRET)
                 .doesNotContain("token-one").doesNotContain("token-two").doesNotContain("dG9rZW4t");
     }
 

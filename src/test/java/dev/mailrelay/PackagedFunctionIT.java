@@ -199,6 +199,12 @@ class PackagedFunctionIT {
         return lines;
     }
 
+    /** The package budget (docs/performance.md), enforced: a trim or a new dependency shows here first. */
+    @Test
+    void staysWithinThe20MegabytePackageBudget() throws Exception {
+        assertThat(java.nio.file.Files.size(Path.of("target", "function.zip"))).isLessThanOrEqualTo(20_000_000L);
+    }
+
     @Test
     void primesTheRequestPathDuringInitWithoutConnectingToTheSmtpServer() throws Exception {
         assertThat(runtime.firstPollAtMillis()).as("init finished").isPositive();

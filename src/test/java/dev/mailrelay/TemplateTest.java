@@ -126,18 +126,34 @@ class TemplateTest {
         }
     }
 
-    /** The signing secret always; of the sign-in secrets only the one SmtpAuth uses, created and readable under one condition. */
+    /**
+     * Its own role: its own log group only (not SAM's basic execution role, which reaches every log
+     * group), the signing secret always, of the sign-in secrets only the one SmtpAuth uses (created
+     * and readable under one condition), and its one table.
+     */
     @Test
-    void grantsReadOnTheSigningSecretAndTheOneSignInSecretAndNothingBroader() {
-        JsonNode policies = function.get("Policies");
+    void grantsItsLogGroupTheSigningSecretTheOneSignInSecretAndItsTableAndNothingBroader() {
+        assertThat(function.get("Role").asText()).isEqualTo("RelayRole.Arn");
+        assertThat(function.has("Policies")).as("SAM would add its own role with them").isFalse();
+        JsonNode statements = template.at("/Resources/RelayRole/Properties/Policies/0/PolicyDocument/Statement");
+        java.util.Map<String, String> resourceByAction = new java.util.HashMap<>();
         java.util.Map<String, String> secretByCondition = new java.util.HashMap<>();
-        policies.forEach(p -> {
-            // !If [Condition, {policy}, !Ref AWS::NoValue] reads as a three-element list
-            JsonNode policy = p.isArray() ? p.get(1) : p;
-            String condition = p.isArray() ? p.get(0).asText() : "always";
-            Optional.ofNullable(policy.get("AWSSecretsManagerGetSecretValuePolicy"))
-                    .ifPresent(secret -> secretByCondition.put(condition, secret.get("SecretArn").asText()));
-        });
+        for (JsonNode statement : statements) {
+            assertThat(statement.get("Effect").asText()).isEqualTo("Allow");
+            String actions = statement.get("Action").toString();
+            JsonNode resource = statement.get("Resource");
+            if (actions.contains("secretsmanager")) {
+                for (JsonNode r : resource) {
+                    // !If [Condition, !Ref Secret, !Ref AWS::NoValue] reads as a three-element list
+                    secretByCondition.put(r.isArray() ? r.get(0).asText() : "always", r.isArray() ? r.get(1).asText() : r.asText());
+                }
+            } else {
+                resourceByAction.put(actions, resource.asText());
+            }
+        }
+        assertThat(resourceByAction).containsExactlyInAnyOrderEntriesOf(java.util.Map.of(
+                "[\"logs:CreateLogStream\",\"logs:PutLogEvents\"]", "RelayLogGroup.Arn",
+                "[\"dynamodb:PutItem\",\"dynamodb:GetItem\",\"dynamodb:DeleteItem\"]", "IdempotencyTable.Arn"));
         assertThat(secretByCondition).containsExactlyInAnyOrderEntriesOf(java.util.Map.of("always", "RelaySigningSecret",
                 "UsesPassword", "SmtpPasswordSecret", "UsesClientSecret", "OAuthClientSecretSecret",
                 "UsesServiceAccount", "OAuthServiceAccountSecret"));
@@ -146,7 +162,7 @@ class TemplateTest {
                 assertThat(template.at("/Resources/" + secret + "/Condition").asText()).as(secret).isEqualTo(condition);
             }
         });
-        assertThat(policies.toString()).doesNotContain("\"*\"").doesNotContain("SecretsManagerReadWrite");
+        assertThat(statements.toString()).doesNotContain("\"*\"");
         assertThat(template.at("/Resources/RelayLogGroup/Properties/RetentionInDays").asText()).isEqualTo("LogRetentionDays");
     }
 

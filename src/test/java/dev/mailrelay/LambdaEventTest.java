@@ -37,4 +37,21 @@ class LambdaEventTest {
                 .body("body", containsString("\"status\":\"sent\""));
         assertThat(smtp.received()).hasSize(1);
     }
+
+    /**
+     * The template's weekly schedule keeps the SnapStart version active: its exact input, through
+     * the Lambda path, is answered 204 without a mail, an SMTP connection or an answer line (issue 14).
+     */
+    @org.junit.jupiter.api.Test
+    void answersTheKeepActiveScheduleWithoutSendingOrCounting() throws Exception {
+        String input = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper().readTree(java.nio.file.Path.of("template.yaml").toFile())
+                .at("/Resources/KeepActiveSchedule/Properties/Target/Input").asText();
+        try (LogCapture log = LogCapture.start()) {
+            given().contentType("application/json").body(input).when().post("/_lambda_")
+                    .then().statusCode(200).body("statusCode", equalTo(204));
+            assertThat(log.lines()).noneMatch(line -> line.startsWith("dev.mailrelay.delivery"));
+        }
+        assertThat(smtp.connections()).isZero();
+        assertThat(smtp.received()).isEmpty();
+    }
 }

@@ -78,6 +78,16 @@ class TemplateTest {
         }
     }
 
+    /** A SnapStart version idle for 14 days turns inactive: a schedule calls the live alias well within that (issue 14). */
+    @Test
+    void invokesTheLiveAliasWellWithinFourteenDays() {
+        JsonNode schedule = template.at("/Resources/KeepActiveSchedule/Properties");
+        assertThat(schedule.get("ScheduleExpression").asText()).isEqualTo("rate(7 days)");
+        assertThat(schedule.at("/Target/Arn").asText()).isEqualTo("RelayFunction.Alias");
+        assertThat(template.at("/Resources/KeepActiveRole/Properties/Policies/0/PolicyDocument/Statement/0/Resource").asText())
+                .isEqualTo("RelayFunction.Alias");
+    }
+
     /** A new account (unreserved quota 10) refuses any reservation: none by default, one on request. */
     @Test
     void reservesNoConcurrencyUnlessAsked() {

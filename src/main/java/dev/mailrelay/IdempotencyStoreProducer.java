@@ -1,4 +1,4 @@
-package dev.mailrelay.idempotency;
+package dev.mailrelay;
 
 import java.time.Clock;
 
@@ -9,10 +9,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkus.logging.Log;
 
-import dev.mailrelay.RelayConfig;
 import dev.mailrelay.aws.AwsCredentials;
+import dev.mailrelay.idempotency.DynamoDbIdempotencyStore;
+import dev.mailrelay.idempotency.IdempotencyStore;
+import dev.mailrelay.idempotency.InMemoryIdempotencyStore;
 
-/** RELAY_IDEMPOTENCY_TABLE chooses the store: DynamoDB when set, memory otherwise. */
+/**
+ * RELAY_IDEMPOTENCY_TABLE chooses the store: DynamoDB when set, memory otherwise. Wiring lives
+ * here, so the idempotency package never reads the relay's configuration.
+ */
 public class IdempotencyStoreProducer {
 
     @Produces

@@ -122,7 +122,7 @@ class PackagedFunctionIT {
                 { "Bestätigen Sie Ihre E-Mail-Adresse, um die Registrierung abzuschließen", "Kundenservice Größe" },
                 { "Vérifiez votre adresse e-mail pour activer votre compte Acme dès aujourd'hui", "Équipe Acme" },
                 { "y".repeat(990), "Acme" } };
-        String to = "r".repeat(57) + "@example.org"; // 70 characters
+        String to = "r".repeat(58) + "@example.org"; // 70 characters
         for (String[] c : cases) {
             Map<String, Object> n = Relay.notification();
             n.put("subject", c[0]);

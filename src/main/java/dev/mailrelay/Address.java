@@ -104,6 +104,6 @@ public record Address(String displayName, String localPart, String domain) {
 
     /** Replaces every address in a text by {@code ***@domain}, so it can be logged. */
     public static String redact(String text) {
-        return text == null ? null : ANY_ADDRESS.matcher(text).replaceAll("***@$2");
+        return dev.mailrelay.smtp.Addresses.redact(text);
     }
 }

@@ -2,6 +2,7 @@ package dev.mailrelay;
 
 import jakarta.enterprise.context.RequestScoped;
 
+import dev.mailrelay.smtp.SmtpFailure;
 import dev.mailrelay.smtp.SmtpSender;
 
 /**
@@ -17,7 +18,7 @@ public class AnswerFacts {
     private Address to;
     private String id;
     private SmtpSender.Delivery delivery;
-    private RelayException failure;
+    private SmtpFailure failure;
 
     void started(long nanos, String webhookIdHeader) {
         this.startedNanos = nanos;
@@ -37,7 +38,7 @@ public class AnswerFacts {
         this.delivery = d;
     }
 
-    void failed(RelayException e) {
+    void failed(SmtpFailure e) {
         this.failure = e;
     }
 
@@ -65,7 +66,7 @@ public class AnswerFacts {
         return delivery;
     }
 
-    RelayException failure() {
+    SmtpFailure failure() {
         return failure;
     }
 }

@@ -11,7 +11,7 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.mailrelay.RelayException.SmtpFailure;
+import dev.mailrelay.smtp.SmtpFailure;
 
 /**
  * One JSON line per answer, which is also a CloudWatch Embedded Metric Format record: the Lambda
@@ -94,7 +94,8 @@ public class DeliveryLog {
         } else if (metric.equals("Duplicate")) {
             line.put("attempts", 0);
         }
-        if (facts.failure() instanceof SmtpFailure e) {
+        SmtpFailure e = facts.failure();
+        if (e != null) {
             line.put("attempts", e.attempts());
             if (e.reply() != null) {
                 line.put("smtp_code", e.reply().code());

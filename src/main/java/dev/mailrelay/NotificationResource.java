@@ -149,7 +149,7 @@ public class NotificationResource {
     private boolean isAllowed(Address from) {
         String address = from.addrSpec().toLowerCase(Locale.ROOT);
         if (allowedFrom.isEmpty()) {
-            return sender.account().map(a -> a.addrSpec().equalsIgnoreCase(address)).orElse(false);
+            return sender.account().map(a -> a.equalsIgnoreCase(address)).orElse(false);
         }
         return allowedFrom.contains(address) || allowedFrom.contains("@" + from.domain());
     }

@@ -13,6 +13,8 @@ import dev.mailrelay.RelayException.StoreUnavailable;
 import dev.mailrelay.idempotency.IdempotencyStore;
 import dev.mailrelay.idempotency.IdempotencyStore.Claim;
 import dev.mailrelay.idempotency.IdempotencyStore.State;
+import dev.mailrelay.smtp.Message;
+import dev.mailrelay.smtp.SmtpFailure;
 import dev.mailrelay.smtp.SmtpSender;
 
 /**
@@ -63,11 +65,11 @@ public class NotificationService {
     private Outcome send(Notification n, Address from, Address to, String id, List<String> claimed, Instant deadline) {
         SmtpSender.Delivery delivery;
         try {
-            delivery = sender.send(n, from, to, "<" + id + "@" + from.domain() + ">", deadline);
+            delivery = sender.send(message(n, from, to), "<" + id + "@" + from.domain() + ">", deadline);
         } catch (RuntimeException e) {
             // Any failure frees the ids, an uncertain one included: Auth0's retry may send again (SPEC §4).
             release(claimed);
-            if (e instanceof RelayException failure) {
+            if (e instanceof SmtpFailure failure) {
                 facts.failed(failure);
             }
             throw e;
@@ -82,6 +84,11 @@ public class NotificationService {
         }
         facts.delivered(delivery);
         return new Outcome(false, delivery.messageId());
+    }
+
+    /** The message as the SMTP classes take it: validated addresses as addr-specs, the display name apart. */
+    static Message message(Notification n, Address from, Address to) {
+        return new Message(from.displayName(), from.addrSpec(), to.addrSpec(), n.subject(), n.html(), n.text(), n.messageType());
     }
 
     /**

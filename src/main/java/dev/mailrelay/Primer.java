@@ -70,7 +70,7 @@ public class Primer {
         Notification n = resource.parse(body);
         Address to = Address.parse(n.to(), false).orElseThrow();
         Address from = Address.parse(n.from(), true).orElseThrow();
-        sender.prime(n, from, to, "<priming@relay.invalid>");
+        sender.prime(NotificationService.message(n, from, to), "<priming@relay.invalid>");
         mapper.writeValueAsBytes(new NotificationResource.Sent("sent", "<priming@relay.invalid>"));
         clientHello();
         // The AWS clients' HTTP stack, without a connection.

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 import io.quarkus.logging.Log;
 
-import dev.mailrelay.RelayException.SmtpFailure;
+import dev.mailrelay.smtp.SmtpFailure;
 
 /** The one place that turns failures into RFC 9457 problem+json; never a class name or stack trace. */
 public class ProblemMapper {
@@ -29,12 +29,20 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response relay(RelayException e) {
-        RelayException.SmtpReply reply = e instanceof SmtpFailure f ? f.reply() : null;
-        Integer attempts = e instanceof SmtpFailure f ? f.attempts() : null;
-        Problem problem = new Problem(TYPE_PREFIX + e.slug(), title(e.slug()), e.status(), e.getMessage(), e.retryable(),
-                reply == null ? null : reply.code(), reply == null ? null : reply.enhancedStatus(), attempts);
-        Response.ResponseBuilder response = Response.status(e.status()).type(PROBLEM_JSON).entity(problem);
-        if (e.status() == 503) {
+        return answer(new Problem(TYPE_PREFIX + e.slug(), title(e.slug()), e.status(), e.getMessage(), e.retryable(), null, null, null));
+    }
+
+    /** Where an SMTP server decided: its reply code and enhanced status, and how many attempts it took. */
+    @ServerExceptionMapper
+    public Response smtp(SmtpFailure e) {
+        SmtpFailure.SmtpReply reply = e.reply();
+        return answer(new Problem(TYPE_PREFIX + e.slug(), title(e.slug()), e.status(), e.getMessage(), e.retryable(),
+                reply == null ? null : reply.code(), reply == null ? null : reply.enhancedStatus(), e.attempts()));
+    }
+
+    private static Response answer(Problem problem) {
+        Response.ResponseBuilder response = Response.status(problem.status()).type(PROBLEM_JSON).entity(problem);
+        if (problem.status() == 503) {
             response.header("Retry-After", RETRY_AFTER_SECONDS);
         }
         return response.build();

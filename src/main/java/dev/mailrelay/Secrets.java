@@ -1,5 +1,6 @@
 package dev.mailrelay;
 
+import dev.mailrelay.smtp.SmtpConfig;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -15,6 +16,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.mailrelay.aws.AwsCredentials;
 import dev.mailrelay.aws.AwsJsonClient;
+import dev.mailrelay.smtp.SecretSource;
 
 import dev.mailrelay.RelayException.SecretUnavailable;
 
@@ -25,7 +27,7 @@ import dev.mailrelay.RelayException.SecretUnavailable;
  * caller that suspects a rotation asks for a fresh read, at most once per RELAY_SECRETS_REFRESH_INTERVAL.
  */
 @Singleton
-public class Secrets {
+public class Secrets implements SecretSource {
 
     private record Cached(String value, Instant readAt) {
     }
@@ -39,7 +41,7 @@ public class Secrets {
     private final AwsJsonClient client;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
-    Secrets(RelayConfig relay, RelayConfig.Smtp smtp, AwsCredentials credentials, ObjectMapper json) {
+    Secrets(RelayConfig relay, SmtpConfig smtp, AwsCredentials credentials, ObjectMapper json) {
         this.relayArn = relay.secretArn().filter(s -> !s.isBlank());
         this.relayPlain = relay.secret().orElse(List.of());
         this.smtpArn = smtp.passwordSecretArn().filter(s -> !s.isBlank());

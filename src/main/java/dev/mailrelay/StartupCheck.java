@@ -1,5 +1,6 @@
 package dev.mailrelay;
 
+import dev.mailrelay.smtp.SmtpConfig;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,7 +21,7 @@ import dev.mailrelay.smtp.SmtpSender;
  */
 public class StartupCheck {
 
-    void onStart(@Observes StartupEvent event, RelayConfig.Smtp smtp, Secrets secrets,
+    void onStart(@Observes StartupEvent event, SmtpConfig smtp, Secrets secrets,
             SignatureVerifier verifier, SmtpSender sender, IdempotencyStore store) {
         List<String> missing = new ArrayList<>();
         if (!secrets.hasRelaySecret()) {

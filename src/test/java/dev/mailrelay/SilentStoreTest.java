@@ -35,10 +35,16 @@ class SilentStoreTest {
         }
     }
 
-    /** Accepts TCP connections on loopback and reads nothing, answers nothing. */
+    /** Accepts TCP connections on loopback and reads nothing, answers nothing; {@code for=secrets}: Secrets Manager's. */
     public static class SilentEndpoint implements QuarkusTestResourceLifecycleManager {
         private ServerSocket server;
         private final List<Socket> held = new CopyOnWriteArrayList<>();
+        private String role = "store";
+
+        @Override
+        public void init(Map<String, String> args) {
+            role = args.getOrDefault("for", "store");
+        }
 
         @Override
         public Map<String, String> start() {
@@ -61,8 +67,12 @@ class SilentStoreTest {
             System.setProperty("aws.accessKeyId", "test");
             System.setProperty("aws.secretAccessKey", "test");
             System.setProperty("aws.region", "eu-west-1");
-            return Map.of("relay.idempotency.table", "silent", "relay.idempotency.endpoint",
-                    "http://127.0.0.1:" + server.getLocalPort());
+            String url = "http://127.0.0.1:" + server.getLocalPort();
+            if (role.equals("secrets")) {
+                return Map.of("relay.secret-arn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:relay-AbCdEf",
+                        "relay.secret", "", "relay.secrets-endpoint", url);
+            }
+            return Map.of("relay.idempotency.table", "silent", "relay.idempotency.endpoint", url);
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.mailrelay;
 
+import dev.mailrelay.smtp.SmtpConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.reflect.Method;
@@ -123,7 +124,7 @@ class TemplateTest {
     @Test
     void setsOnlyVariablesTheRelayReadsAndEveryOneIsDocumented() {
         Set<String> readByRelay = new HashSet<>(environmentNames(RelayConfig.class, "RELAY"));
-        readByRelay.addAll(environmentNames(RelayConfig.Smtp.class, "SMTP"));
+        readByRelay.addAll(environmentNames(SmtpConfig.class, "SMTP"));
         List<String> setByTemplate = new ArrayList<>();
         function.at("/Environment/Variables").fieldNames().forEachRemaining(setByTemplate::add);
 
@@ -185,7 +186,7 @@ class TemplateTest {
             }
             String name = prefix + "_" + m.getName().replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase();
             Class<?> type = m.getReturnType();
-            if (type.isInterface() && type.getEnclosingClass() == RelayConfig.class && !type.isAnnotationPresent(ConfigMapping.class)
+            if (type.isInterface() && (type.getEnclosingClass() == RelayConfig.class || type.getEnclosingClass() == SmtpConfig.class) && !type.isAnnotationPresent(ConfigMapping.class)
                     && !type.getName().startsWith("java.")) {
                 names.addAll(environmentNames(type, name));
             } else {

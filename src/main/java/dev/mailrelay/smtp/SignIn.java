@@ -18,9 +18,7 @@ import dev.mailrelay.oauth.AccessTokens;
 import dev.mailrelay.oauth.Grant;
 import dev.mailrelay.oauth.ServiceAccountKey;
 
-import dev.mailrelay.RelayConfig;
-import dev.mailrelay.RelayConfig.AuthMode;
-import dev.mailrelay.Secrets;
+import dev.mailrelay.smtp.SmtpConfig.AuthMode;
 
 /**
  * What an SMTP route signs in with (SMTP_AUTH): a password, sent with AUTH PLAIN or LOGIN, or an
@@ -103,13 +101,13 @@ public interface SignIn {
      *
      * @throws IllegalStateException naming every variable SMTP_AUTH needs that is not set
      */
-    static SignIn primary(RelayConfig.Smtp smtp, Secrets secrets, ObjectMapper json) {
+    static SignIn primary(SmtpConfig smtp, SecretSource secrets, ObjectMapper json) {
         List<String> missing = missing(smtp);
         if (!missing.isEmpty()) {
             throw new IllegalStateException("auth0-mail-relay cannot start: SMTP_AUTH=" + smtp.auth().name().toLowerCase()
                     + " needs " + String.join(" and ", missing) + " (see README, Configuration)");
         }
-        RelayConfig.OAuth o = smtp.oauth();
+        SmtpConfig.OAuth o = smtp.oauth();
         Optional<URI> tokenUrl = o.tokenUrl().map(uri -> Endpoints.checked(uri, "SMTP_OAUTH_TOKEN_URL"));
         Function<Boolean, String> clientSecret = fresh -> o.clientSecretArn().filter(a -> !a.isBlank())
                 .map(arn -> secrets.secret(arn, fresh)).orElseGet(() -> o.clientSecret().orElse(""));
@@ -133,8 +131,8 @@ public interface SignIn {
     }
 
     /** The variables SMTP_AUTH needs that are not set, for the start-up check. */
-    static List<String> missing(RelayConfig.Smtp smtp) {
-        RelayConfig.OAuth o = smtp.oauth();
+    static List<String> missing(SmtpConfig smtp) {
+        SmtpConfig.OAuth o = smtp.oauth();
         List<String> missing = new ArrayList<>();
         AuthMode mode = smtp.auth();
         if (mode != AuthMode.PASSWORD && smtp.username().isEmpty()) {

@@ -26,11 +26,8 @@ import javax.net.ssl.TrustManagerFactory;
 
 import jakarta.inject.Singleton;
 
-import dev.mailrelay.RelayConfig.TlsMode;
+import dev.mailrelay.smtp.SmtpConfig.TlsMode;
 
-import dev.mailrelay.Address;
-import dev.mailrelay.RelayConfig;
-import dev.mailrelay.Secrets;
 
 /**
  * Walks the primary SMTP server stage by stage, DNS → TCP → TLS → EHLO → AUTH, and reports each
@@ -48,18 +45,18 @@ public class SmtpDiagnostics {
     public record Report(String host, int port, String tls, boolean ok, List<Stage> stages) {
     }
 
-    private final RelayConfig.Smtp smtp;
-    private final Secrets secrets;
+    private final SmtpConfig smtp;
+    private final SecretSource secrets;
     /** The EHLO name sending uses, so diagnostics tests what the server will see. */
     private final String ehlo;
     /** Its own sign-in (an OAuth token cache of its own): diagnostics asks the token endpoint afresh each time. */
     private final SignIn signIn;
 
-    SmtpDiagnostics(RelayConfig relay, RelayConfig.Smtp smtp, Secrets secrets, com.fasterxml.jackson.databind.ObjectMapper json) {
+    SmtpDiagnostics(SendPolicy policy, SmtpConfig smtp, SecretSource secrets, com.fasterxml.jackson.databind.ObjectMapper json) {
         this.smtp = smtp;
         this.secrets = secrets;
         this.signIn = SignIn.primary(smtp, secrets, json);
-        this.ehlo = "EHLO " + SmtpRoute.heloName(smtp.heloName(), relay.allowedFrom(), smtp.username());
+        this.ehlo = "EHLO " + SmtpRoute.heloName(smtp.heloName(), policy.sendingAddresses(), smtp.username());
     }
 
     /** Walks the server; every wait ends by {@code deadline} (the invocation's), which ends the walk as a failed stage. */
@@ -297,12 +294,12 @@ public class SmtpDiagnostics {
             do {
                 line = in.readLine();
                 if (line == null) {
-                    lastReply = Address.redact(String.join("\n", lines));
+                    lastReply = Addresses.redact(String.join("\n", lines));
                     return null;
                 }
                 lines.add(line);
             } while (line.length() > 3 && line.charAt(3) == '-');
-            lastReply = Address.redact(String.join("\n", lines));
+            lastReply = Addresses.redact(String.join("\n", lines));
             return line;
         }
 

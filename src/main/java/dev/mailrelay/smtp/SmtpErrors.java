@@ -13,18 +13,16 @@ import io.netty.handler.ssl.NotSslRecordException;
 import io.quarkus.logging.Log;
 import io.vertx.ext.mail.SMTPException;
 
-import dev.mailrelay.RelayException.SmtpAuthFailed;
-import dev.mailrelay.RelayException.SmtpFailure;
-import dev.mailrelay.RelayException.SmtpFailure.Phase;
-import dev.mailrelay.RelayException.SmtpRejected;
-import dev.mailrelay.RelayException.SmtpReply;
-import dev.mailrelay.RelayException.SmtpTimeout;
-import dev.mailrelay.RelayException.SmtpUnavailable;
-import dev.mailrelay.RelayException.SmtpUnencodable;
+import dev.mailrelay.smtp.SmtpFailure.SmtpAuthFailed;
+import dev.mailrelay.smtp.SmtpFailure.Phase;
+import dev.mailrelay.smtp.SmtpFailure.SmtpRejected;
+import dev.mailrelay.smtp.SmtpFailure.SmtpReply;
+import dev.mailrelay.smtp.SmtpFailure.SmtpTimeout;
+import dev.mailrelay.smtp.SmtpFailure.SmtpUnavailable;
+import dev.mailrelay.smtp.SmtpFailure.SmtpUnencodable;
 
 import dev.mailrelay.oauth.TokenFailure;
 
-import dev.mailrelay.Address;
 
 /**
  * Classifies what the mail client failed with, by what the SMTP server actually answered and
@@ -119,7 +117,7 @@ final class SmtpErrors {
     }
 
     private static SmtpFailure fromReply(SMTPException smtp) {
-        SmtpReply reply = new SmtpReply(smtp.getReplyCode(), enhancedStatus(smtp), Address.redact(smtp.getReplyMessage()));
+        SmtpReply reply = new SmtpReply(smtp.getReplyCode(), enhancedStatus(smtp), Addresses.redact(smtp.getReplyMessage()));
         Phase phase = smtp.getMessage() != null && smtp.getMessage().startsWith(AFTER_DATA) ? Phase.REFUSED_AFTER_DATA
                 : Phase.BEFORE_DATA;
         String said = "the SMTP server answered " + reply.code() + (reply.enhancedStatus() == null ? "" : " " + reply.enhancedStatus())

@@ -14,13 +14,10 @@ import io.vertx.ext.mail.StartTLSOptions;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.ext.mail.MailClient;
 
-import dev.mailrelay.RelayConfig.TlsMode;
-import dev.mailrelay.RelayException.SmtpTimeout;
-import dev.mailrelay.RelayException.SmtpUnavailable;
+import dev.mailrelay.smtp.SmtpConfig.TlsMode;
+import dev.mailrelay.smtp.SmtpFailure.SmtpTimeout;
+import dev.mailrelay.smtp.SmtpFailure.SmtpUnavailable;
 
-import dev.mailrelay.Address;
-import dev.mailrelay.RelayConfig;
-import dev.mailrelay.Secrets;
 
 /**
  * One SMTP server as {@link SmtpSender} uses it: a Vert.x mail client kept across requests, so a
@@ -52,10 +49,10 @@ final class SmtpRoute {
 
     final String name;
     final Guard guard;
-    final Optional<Address> account;
+    final Optional<String> account;
     final boolean passwordRotates;
     /** The last failure of a send on this route, quoted while its circuit breaker is open. */
-    volatile dev.mailrelay.RelayException.SmtpFailure lastFailure;
+    volatile dev.mailrelay.smtp.SmtpFailure lastFailure;
     private final Vertx vertx;
     private final MailConfig config;
     private final SignIn signIn;
@@ -73,7 +70,7 @@ final class SmtpRoute {
     private int mechanism;
     private String passwordInUse;
 
-    SmtpRoute(String name, Vertx vertx, RelayConfig relay, RelayConfig.Smtp smtp, MailAccount mail, String heloName) {
+    SmtpRoute(String name, Vertx vertx, SendPolicy policy, SmtpConfig smtp, MailAccount mail, String heloName) {
         this.name = name;
         this.vertx = vertx;
         this.config = mailConfig(mail, smtp).setOwnHostname(heloName);
@@ -82,28 +79,28 @@ final class SmtpRoute {
         this.signIn = mail.signIn();
         this.mechanisms = mail.signIn().mechanisms();
         this.passwordRotates = mail.signIn().renewable();
-        this.account = mail.username().flatMap(u -> Address.parse(u, false));
+        this.account = mail.username().filter(Addresses::isAddress).map(String::strip);
         this.keepAliveNanos = smtp.keepAlive().toNanos();
-        this.guard = guard(name, relay);
+        this.guard = guard(name, policy);
     }
 
     /** Retry within the time budget, then a circuit breaker per server; only failures before DATA are retried. */
-    static Guard guard(String name, RelayConfig relay) {
+    static Guard guard(String name, SendPolicy policy) {
         return Guard.create()
                 .withDescription("smtp-" + name)
                 .withRetry()
-                    .maxRetries(Math.max(0, relay.retry().maxAttempts() - 1))
-                    .delay(relay.retry().delay().toMillis(), ChronoUnit.MILLIS)
-                    .jitter(relay.retry().jitter().toMillis(), ChronoUnit.MILLIS)
-                    .maxDuration(relay.timeBudget().toMillis() + 1, ChronoUnit.MILLIS)
+                    .maxRetries(Math.max(0, policy.maxAttempts() - 1))
+                    .delay(policy.retryDelay().toMillis(), ChronoUnit.MILLIS)
+                    .jitter(policy.retryJitter().toMillis(), ChronoUnit.MILLIS)
+                    .maxDuration(policy.timeBudget().toMillis() + 1, ChronoUnit.MILLIS)
                     .whenException(t -> t instanceof SmtpUnavailable u && u.repeatHere())
                     .done()
                 .withCircuitBreaker()
                     .name("smtp-" + name)
-                    .requestVolumeThreshold(relay.breaker().failures())
+                    .requestVolumeThreshold(policy.breakerFailures())
                     .failureRatio(1.0)
                     .successThreshold(1)
-                    .delay(relay.breaker().delay().toMillis(), ChronoUnit.MILLIS)
+                    .delay(policy.breakerDelay().toMillis(), ChronoUnit.MILLIS)
                     .when(t -> t instanceof SmtpUnavailable || t instanceof SmtpTimeout)
                     .onStateChange(state -> Log.warnf("circuit breaker of the %s SMTP server is now %s", name, state))
                     .done()
@@ -117,7 +114,7 @@ final class SmtpRoute {
      *
      * @throws IllegalArgumentException when SMTP_HELO_NAME is set but is no fully qualified name
      */
-    static String heloName(Optional<String> configured, Optional<java.util.List<String>> allowedFrom, Optional<String> username) {
+    static String heloName(Optional<String> configured, java.util.List<String> allowedFrom, Optional<String> username) {
         if (configured.isPresent()) {
             String name = configured.get().strip();
             if (!FQDN.matcher(name).matches()) {
@@ -126,11 +123,16 @@ final class SmtpRoute {
             }
             return name;
         }
-        java.util.stream.Stream<String> candidates = java.util.stream.Stream.concat(
-                allowedFrom.orElse(java.util.List.of()).stream().map(entry -> entry.strip().startsWith("@") ? "x" + entry.strip() : entry),
-                username.stream());
-        return candidates.map(entry -> Address.parse(entry, false)).flatMap(Optional::stream)
-                .map(address -> java.net.IDN.toASCII(address.domain(), java.net.IDN.ALLOW_UNASSIGNED))
+        java.util.stream.Stream<String> candidates = java.util.stream.Stream.concat(allowedFrom.stream(),
+                username.filter(Addresses::isAddress).stream());
+        return candidates.filter(entry -> entry.contains("@")).map(Addresses::domainOf)
+                .map(domain -> {
+                    try {
+                        return java.net.IDN.toASCII(domain, java.net.IDN.ALLOW_UNASSIGNED);
+                    } catch (IllegalArgumentException notADomain) {
+                        return "";
+                    }
+                })
                 .filter(domain -> FQDN.matcher(domain).matches())
                 .findFirst().orElse("localhost");
     }
@@ -233,7 +235,7 @@ final class SmtpRoute {
         vertx.setTimer(CLOSE_DELAY.toMillis(), timer -> failed.closeAndForget());
     }
 
-    private static MailConfig mailConfig(MailAccount account, RelayConfig.Smtp smtp) {
+    private static MailConfig mailConfig(MailAccount account, SmtpConfig smtp) {
         MailConfig config = new MailConfig()
                 .setHostname(account.host())
                 .setPort(account.port())

@@ -19,19 +19,13 @@ import io.vertx.ext.mail.mailencoder.MailEncoder;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.ext.mail.MailClient;
 
-import dev.mailrelay.RelayConfig.TlsMode;
-import dev.mailrelay.RelayException.SmtpAuthFailed;
-import dev.mailrelay.RelayException.SmtpFailure;
-import dev.mailrelay.RelayException.SmtpFailure.Phase;
-import dev.mailrelay.RelayException.SmtpTimeout;
-import dev.mailrelay.RelayException.SmtpUnavailable;
+import dev.mailrelay.smtp.SmtpConfig.TlsMode;
+import dev.mailrelay.smtp.SmtpFailure.SmtpAuthFailed;
+import dev.mailrelay.smtp.SmtpFailure.Phase;
+import dev.mailrelay.smtp.SmtpFailure.SmtpTimeout;
+import dev.mailrelay.smtp.SmtpFailure.SmtpUnavailable;
 import dev.mailrelay.smtp.SmtpRoute.MailAccount;
 
-import dev.mailrelay.Address;
-import dev.mailrelay.Notification;
-import dev.mailrelay.RelayConfig;
-import dev.mailrelay.RelayException;
-import dev.mailrelay.Secrets;
 
 /**
  * The only class that sends mail, and the owner of the fault-tolerance policy: per server
@@ -110,44 +104,44 @@ public class SmtpSender {
 
     private final SmtpRoute primary;
     private final SmtpRoute fallback;
-    private final Optional<Address> account;
-    private final RelayConfig relay;
+    private final Optional<String> account;
+    private final SendPolicy policy;
 
-    SmtpSender(Vertx vertx, RelayConfig relay, RelayConfig.Smtp smtp, Secrets secrets, com.fasterxml.jackson.databind.ObjectMapper json) {
-        this.relay = relay;
-        this.account = smtp.username().flatMap(u -> Address.parse(u, false));
-        String helo = SmtpRoute.heloName(smtp.heloName(), relay.allowedFrom(), smtp.username());
-        this.primary = smtp.host().map(host -> new SmtpRoute("primary", vertx, relay, smtp,
+    SmtpSender(Vertx vertx, SendPolicy policy, SmtpConfig smtp, SecretSource secrets, com.fasterxml.jackson.databind.ObjectMapper json) {
+        this.policy = policy;
+        this.account = smtp.username().filter(Addresses::isAddress).map(String::strip);
+        String helo = SmtpRoute.heloName(smtp.heloName(), policy.sendingAddresses(), smtp.username());
+        this.primary = smtp.host().map(host -> new SmtpRoute("primary", vertx, policy, smtp,
                 new MailAccount(host, smtp.port(), smtp.username(), SignIn.primary(smtp, secrets, json), smtp.tls()), helo))
                 .orElse(null);
-        RelayConfig.Fallback fb = smtp.fallback();
-        this.fallback = fb.host().map(host -> new SmtpRoute("fallback", vertx, relay, smtp, new MailAccount(host,
+        SmtpConfig.Fallback fb = smtp.fallback();
+        this.fallback = fb.host().map(host -> new SmtpRoute("fallback", vertx, policy, smtp, new MailAccount(host,
                 fb.port().orElse(587), fb.username(), SignIn.password(fresh -> fb.password(), false),
                 fb.tls().orElse(TlsMode.STARTTLS)), helo))
                 .orElse(null);
     }
 
-    /** The SMTP account as an address, when SMTP_USERNAME is one (it is not for SES or SendGrid). */
-    public Optional<Address> account() {
+    /** The SMTP account as an addr-spec, when SMTP_USERNAME is one (it is not for SES or SendGrid). */
+    public Optional<String> account() {
         return account;
     }
 
     /** Sends one message by the deadline or throws the {@link SmtpFailure} that decided it. */
-    public Delivery send(Notification n, Address from, Address to, String messageId, Instant deadline) {
+    public Delivery send(Message n, String messageId, Instant deadline) {
         if (primary == null) {
             Log.infof("SMTP_HOST is not set: not sending %s to ***@%s from %s (%d chars text, %d chars html)",
-                    n.messageType(), to.domain(), from.addrSpec(), length(n.text()), length(n.html()));
+                    n.messageType(), n.toDomain(), n.fromAddress(), length(n.text()), length(n.html()));
             return new Delivery(messageId, 0, "none (dev mode log)");
         }
         Attempts attempts = new Attempts(deadline);
         try {
-            return deliver(primary, n, from, to, messageId, attempts);
+            return deliver(primary, n, messageId, attempts);
         } catch (SmtpUnavailable e) {
             if (fallback == null || !e.safeToRetry() || attempts.remaining().compareTo(MIN_ATTEMPT) < 0) {
                 throw e.afterAttempts(attempts.count);
             }
             Log.warnf("primary SMTP server failed before data (%s); trying the fallback", e.getMessage());
-            return deliver(fallback, n, from, to, messageId, attempts);
+            return deliver(fallback, n, messageId, attempts);
         }
     }
 
@@ -155,25 +149,25 @@ public class SmtpSender {
      * Builds and MIME-encodes {@code n} exactly as a send would, and passes through a guard like the
      * servers' own, without connecting: their code is loaded before a SnapStart snapshot ({@code Primer}).
      */
-    public int prime(Notification n, Address from, Address to, String messageId) throws Exception {
-        String mime = new MailEncoder(message(n, from, from, to, messageId), "relay.invalid").encode();
+    public int prime(Message n, String messageId) throws Exception {
+        String mime = new MailEncoder(message(n, n.fromAddress(), messageId), "relay.invalid").encode();
         // A guard of its own (its name is not a server's), so no breaker counts this call.
-        return SmtpRoute.guard("priming", relay).call(mime::length, Integer.class);
+        return SmtpRoute.guard("priming", policy).call(mime::length, Integer.class);
     }
 
     /**
      * From, To and Subject are written by {@link HeaderEncoder} and replace the mail client's own;
      * the envelope (MAIL FROM, RCPT TO) still comes from the bounce and To addresses.
      */
-    private static MailMessage message(Notification n, Address from, Address bounce, Address to, String messageId) {
+    private static MailMessage message(Message n, String bounce, String messageId) {
         return new Handover()
-                .setFrom(from.addrSpec())
-                .setBounceAddress(bounce.addrSpec())
-                .setTo(to.addrSpec())
+                .setFrom(n.fromAddress())
+                .setBounceAddress(bounce)
+                .setTo(n.toAddress())
                 .setText(body(n.text()))
                 .setHtml(body(n.html()))
-                .addHeader("From", HeaderEncoder.mailbox(from.displayName(), from.addrSpec()))
-                .addHeader("To", HeaderEncoder.mailbox(null, to.addrSpec()))
+                .addHeader("From", HeaderEncoder.mailbox(n.fromName(), n.fromAddress()))
+                .addHeader("To", HeaderEncoder.mailbox(null, n.toAddress()))
                 .addHeader("Subject", HeaderEncoder.unstructured("Subject", n.subject()))
                 .addHeader("Message-ID", messageId);
     }
@@ -183,10 +177,10 @@ public class SmtpSender {
         return text == null || text.isEmpty() ? null : text.replace("\r\n", "\n").replace('\r', '\n');
     }
 
-    private Delivery deliver(SmtpRoute route, Notification n, Address from, Address to, String messageId, Attempts attempts) {
-        Address bounce = route.account.orElse(from);
+    private Delivery deliver(SmtpRoute route, Message n, String messageId, Attempts attempts) {
+        String bounce = route.account.orElse(n.fromAddress());
         try {
-            route.guard.call(() -> attempt(route, () -> (Handover) message(n, from, bounce, to, messageId), attempts),
+            route.guard.call(() -> attempt(route, () -> (Handover) message(n, bounce, messageId), attempts),
                     MailResult.class);
             return new Delivery(messageId, attempts.count, route.name);
         } catch (SmtpAuthFailed e) {
@@ -199,7 +193,7 @@ public class SmtpSender {
             }
             Log.warnf("the %s SMTP server refused the login; signing in once more with the secret read again", route.name);
             attempts.freshPassword = true;
-            return deliver(route, n, from, to, messageId, attempts);
+            return deliver(route, n, messageId, attempts);
         } catch (BudgetSpent e) {
             throw e.last.afterAttempts(attempts.count);
         } catch (CircuitBreakerOpenException e) {
@@ -210,8 +204,8 @@ public class SmtpSender {
                     Phase.BEFORE_DATA).afterAttempts(attempts.count);
         } catch (SmtpFailure e) {
             throw e.afterAttempts(attempts.count);
-        } catch (RelayException e) {
-            throw e; // a secret that cannot be read: no SMTP conversation took place
+        } catch (RuntimeException e) {
+            throw e; // not the conversation's: a secret that cannot be read passes through as it is
         } catch (Exception e) {
             throw SmtpErrors.classify(e, true).afterAttempts(attempts.count);
         }

@@ -9,10 +9,9 @@ import org.junit.jupiter.api.Test;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.NotSslRecordException;
 
-import dev.mailrelay.RelayException.SmtpFailure;
-import dev.mailrelay.RelayException.SmtpTimeout;
-import dev.mailrelay.RelayException.SmtpUnavailable;
-import dev.mailrelay.RelayException.SmtpUnencodable;
+import dev.mailrelay.smtp.SmtpFailure.SmtpTimeout;
+import dev.mailrelay.smtp.SmtpFailure.SmtpUnavailable;
+import dev.mailrelay.smtp.SmtpFailure.SmtpUnencodable;
 
 /** What the mail client fails with, as the relay answers it: the right status, and never the exception's own words. */
 class SmtpErrorsTest {

@@ -19,7 +19,10 @@ import com.sun.net.httpserver.HttpServer;
 
 /**
  * The Lambda Runtime API, as much of it as the Runtime Interface Client uses: it hands out
- * queued events with a deadline and collects the function's responses. Loopback only.
+ * queued events with a deadline and collects the function's responses. Under SnapStart
+ * ({@code AWS_LAMBDA_INITIALIZATION_TYPE=snap-start}) the client asks {@code restore/next} after
+ * its beforeCheckpoint hooks; that answer, given when the first event is queued, stands for the
+ * restore, and the client then runs its afterRestore hooks. Loopback only.
  */
 final class LambdaRuntimeStandIn implements AutoCloseable {
 
@@ -34,6 +37,9 @@ final class LambdaRuntimeStandIn implements AutoCloseable {
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Map<String, CompletableFuture<Invocation>> answers = new ConcurrentHashMap<>();
     private final CompletableFuture<Long> firstPoll = new CompletableFuture<>();
+    private final CompletableFuture<Long> restoreAsked = new CompletableFuture<>();
+    private final CompletableFuture<Long> restored = new CompletableFuture<>();
+    private final java.util.concurrent.CountDownLatch eventQueued = new java.util.concurrent.CountDownLatch(1);
 
     static {
         // The JDK server writes headers and body apart; with Nagle on, the client's delayed ACK adds
@@ -63,6 +69,7 @@ final class LambdaRuntimeStandIn implements AutoCloseable {
         CompletableFuture<Invocation> answer = new CompletableFuture<>();
         answers.put(id, answer);
         queue.add(new Pending(id, event, System.currentTimeMillis() + timeout.toMillis()));
+        eventQueued.countDown();
         return answer;
     }
 
@@ -71,9 +78,26 @@ final class LambdaRuntimeStandIn implements AutoCloseable {
         return firstPoll.getNow(-1L);
     }
 
+    /** When the client asked restore/next (its snapshot point, beforeCheckpoint done), or -1. */
+    long restoreAskedAtMillis() {
+        return restoreAsked.getNow(-1L);
+    }
+
+    /** When restore/next was answered (the "restore"), or -1. */
+    long restoredAtMillis() {
+        return restored.getNow(-1L);
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
         try (exchange) {
+            if (path.endsWith("/restore/next")) {
+                restoreAsked.complete(System.currentTimeMillis());
+                eventQueued.await(); // restored when there is something to do, as Lambda restores on an invocation
+                restored.complete(System.currentTimeMillis());
+                exchange.sendResponseHeaders(200, -1);
+                return;
+            }
             if (path.endsWith("/invocation/next")) {
                 firstPoll.complete(System.currentTimeMillis());
                 Pending next = queue.take();

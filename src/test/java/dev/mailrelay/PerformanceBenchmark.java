@@ -110,6 +110,9 @@ public final class PerformanceBenchmark {
                     .append(median(inits)).append(" ms | ").append(median(firsts)).append(" ms | ")
                     .append(Collections.min(totals)).append(" ms | ").append(Collections.max(totals)).append(" ms |\n");
         }
+        if (COLD_STARTS > 0) {
+            report.append('\n').append(snapStart(deployed, COLD_STARTS));
+        }
         if (WARM_MESSAGES > 0) {
             report.append('\n').append(warm(smtp, certs)).append('\n').append(floor(smtp, certs));
         }
@@ -165,6 +168,65 @@ public final class PerformanceBenchmark {
     }
 
     /** Launch to answer and launch to the first poll (the end of the init phase), per launch. */
+    /**
+     * The cold start users wait for behind the SnapStart alias: init with AWS_LAMBDA_INITIALIZATION_TYPE
+     * =snap-start, the runtime client's beforeCheckpoint hooks (org.crac resources reach them through
+     * its compat layer), restore/next answered when the event arrives, afterRestore hooks, then the
+     * first invocation. Lambda's JVM settings for 1024 MB (serial GC, heap 85 %, C1) on one core when
+     * taskset exists. Lambda's own restore time (p50 ≈ 0.6–0.7 s published for Quarkus JVM functions)
+     * comes on top and cannot be measured here.
+     */
+    private static String snapStart(Map<String, String> deployed, int launches) throws Exception {
+        Map<String, String> env = new HashMap<>(deployed);
+        env.put("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start");
+        List<String> jvm = new ArrayList<>(List.of(LAMBDA_MEMORY, "-XX:+UseSerialGC", "-XX:MaxHeapSize=870m",
+                "-XX:TieredStopAtLevel=1", "-Dorg.crac.Core.Compat=com.amazonaws.services.lambda.crac"));
+        jvm.addAll(EXTRA);
+        String java = oneCore(JAVA);
+        List<Long> afterRestore = new ArrayList<>();
+        List<Long> inits = new ArrayList<>();
+        Path log = Path.of("target", "benchmark-snapstart.log");
+        for (int i = 0; i < launches; i++) {
+            try (LambdaRuntimeStandIn runtime = new LambdaRuntimeStandIn()) {
+                long start = System.currentTimeMillis();
+                try (PackagedFunction function = PackagedFunction.start(java, runtime.address(), env, log, jvm)) {
+                    long until = System.currentTimeMillis() + 60_000;
+                    while (runtime.restoreAskedAtMillis() < 0 && System.currentTimeMillis() < until && function.isAlive()) {
+                        Thread.sleep(5);
+                    }
+                    if (runtime.restoreAskedAtMillis() < 0) {
+                        throw new IllegalStateException("the runtime client never asked restore/next; see " + log);
+                    }
+                    Thread.sleep(500); // a snapshot is taken, time passes: the event arrives on a quiet JVM
+                    var done = runtime.invoke(PackagedFunctionIT.event(Relay.notification()), Duration.ofSeconds(14))
+                            .get(60, TimeUnit.SECONDS);
+                    if (!done.response().contains("\\\"status\\\":\\\"sent\\\"")) {
+                        throw new IllegalStateException("not delivered: " + done.response());
+                    }
+                    afterRestore.add(done.answeredAtMillis() - runtime.restoredAtMillis());
+                    inits.add(runtime.restoreAskedAtMillis() - start);
+                    function.stopAndWait();
+                }
+            }
+        }
+        return "| SnapStart lifecycle (median of " + launches + ", Lambda's JVM settings" + (java.equals(JAVA) ? "" : ", one core")
+                + ") | first request after restore | min | max | init + beforeCheckpoint |\n|---|---|---|---|---|\n"
+                + "| as deployed, snap-start | " + median(afterRestore) + " ms | " + Collections.min(afterRestore) + " ms | "
+                + Collections.max(afterRestore) + " ms | " + median(inits) + " ms |\n";
+    }
+
+    /** The java launcher pinned to one CPU (taskset), or as it is when there is no taskset. */
+    private static String oneCore(String java) throws IOException {
+        Path taskset = Path.of("/usr/bin/taskset");
+        if (!Files.isExecutable(taskset)) {
+            return java;
+        }
+        Path wrapper = Path.of("target", "java-one-core").toAbsolutePath();
+        Files.writeString(wrapper, "#!/bin/sh\nexec " + taskset + " -c 0 " + java + " \"$@\"\n");
+        wrapper.toFile().setExecutable(true);
+        return wrapper.toString();
+    }
+
     private record Launch(long total, long init) {
     }
 

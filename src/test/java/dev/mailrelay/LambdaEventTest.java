@@ -54,4 +54,19 @@ class LambdaEventTest {
         assertThat(smtp.connections()).isZero();
         assertThat(smtp.received()).isEmpty();
     }
+
+    @jakarta.inject.Inject
+    CheckpointPriming priming;
+
+    /** Issue 14: the invocation before a SnapStart snapshot runs the real handler, answers 401, and counts nowhere. */
+    @org.junit.jupiter.api.Test
+    void primesTheHandlerBeforeASnapshotWithoutCountingOrSending() {
+        try (LogCapture log = LogCapture.start()) {
+            assertThat(priming.invoke()).isEqualTo(401);
+            priming.beforeCheckpoint(null); // the hook itself: never throws
+            assertThat(log.lines()).noneMatch(line -> line.startsWith("dev.mailrelay.delivery"));
+            assertThat(log.lines()).anyMatch(line -> line.contains("primed the handler before the snapshot"));
+        }
+        assertThat(smtp.connections()).isZero();
+    }
 }

@@ -23,8 +23,6 @@ public record Address(String displayName, String localPart, String domain) {
     static final int MAX_LENGTH = 512;
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
     private static final Pattern NAME_ADDR = Pattern.compile("([^<>]*)<([^<>]+)>");
-    /** An address in free text: a quoted local part (which may hold anything) or a plain one. */
-    private static final Pattern ANY_ADDRESS = Pattern.compile("(\"[^\"\\r\\n]{0,64}\"|[^\\s<>@\"(),;:]+)@([A-Za-z0-9.-]+)");
 
     /** Parses a bare address, or with {@code withDisplayName} also the {@code Name <address>} form. */
     public static Optional<Address> parse(String text, boolean withDisplayName) {
@@ -100,10 +98,5 @@ public record Address(String displayName, String localPart, String domain) {
     /** The address as it goes into the SMTP envelope. */
     public String addrSpec() {
         return localPart + "@" + domain;
-    }
-
-    /** Replaces every address in a text by {@code ***@domain}, so it can be logged. */
-    public static String redact(String text) {
-        return dev.mailrelay.smtp.Addresses.redact(text);
     }
 }

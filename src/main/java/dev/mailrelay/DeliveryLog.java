@@ -28,6 +28,9 @@ public class DeliveryLog {
     /** Auth0's "Send Test Email" from the dashboard: delivered like any mail, and marked as the test it is. */
     static final String DASHBOARD_TEST = "try_provider_configuration_email";
 
+    /** What an id from an unverified request may keep. */
+    private static final java.util.regex.Pattern NOT_ID = java.util.regex.Pattern.compile("[^A-Za-z0-9_-]");
+
     /** Its own category, written as bare JSON lines (see application.properties). */
     private static final Logger LOG = Logger.getLogger("dev.mailrelay.delivery");
 
@@ -65,7 +68,7 @@ public class DeliveryLog {
                 outcome = retryable ? "retryable" : "dropped";
                 metric = retryable ? "Retryable" : "Dropped";
             }
-            detail = problem == null ? null : Address.redact(problem.detail());
+            detail = problem == null ? null : dev.mailrelay.smtp.Addresses.redact(problem.detail());
         }
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("outcome", outcome);
@@ -83,7 +86,7 @@ public class DeliveryLog {
         if (facts.id() != null) {
             line.put("webhook_id", facts.id());
         } else if (facts.headerId() != null) {
-            String raw = facts.headerId().replaceAll("[^A-Za-z0-9_-]", "");
+            String raw = NOT_ID.matcher(facts.headerId()).replaceAll("");
             line.put("webhook_id_unverified", raw.length() > 12 ? raw.substring(0, 12) + "…" : raw);
         }
         line.put("lambda_request_id", invocation.requestId());

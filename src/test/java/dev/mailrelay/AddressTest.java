@@ -68,10 +68,10 @@ class AddressTest {
 
     @Test
     void redactsEveryAddressButKeepsItsDomain() {
-        assertThat(Address.redact("5.1.1 <jane.doe@example.org>: Recipient address rejected; see bob@corp.example"))
+        assertThat(dev.mailrelay.smtp.Addresses.redact("5.1.1 <jane.doe@example.org>: Recipient address rejected; see bob@corp.example"))
                 .isEqualTo("5.1.1 <***@example.org>: Recipient address rejected; see ***@corp.example");
-        assertThat(Address.redact(null)).isNull();
-        assertThat(Address.redact("cannot send to \"p,q\"@example.org or \"john..doe\"@example.net"))
+        assertThat(dev.mailrelay.smtp.Addresses.redact(null)).isNull();
+        assertThat(dev.mailrelay.smtp.Addresses.redact("cannot send to \"p,q\"@example.org or \"john..doe\"@example.net"))
                 .isEqualTo("cannot send to ***@example.org or ***@example.net");
     }
 }

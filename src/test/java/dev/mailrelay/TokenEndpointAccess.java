@@ -26,6 +26,10 @@ public final class TokenEndpointAccess {
         standIn.issues(tokens);
     }
 
+    public void refuses(int status, String error, String description) {
+        standIn.refuses(status, error, description);
+    }
+
     public void fails(int status) {
         standIn.fails(status);
     }

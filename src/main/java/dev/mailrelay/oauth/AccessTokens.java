@@ -45,7 +45,7 @@ public final class AccessTokens {
     private final Grant grant;
     private final ObjectMapper json;
     private final Clock clock;
-    private HttpClient http;
+    private final HttpClient http = client();
     private String token;
     private Instant renewAt = Instant.MIN;
     private Instant expiresAt = Instant.MIN;
@@ -95,16 +95,13 @@ public final class AccessTokens {
     private String fetch(Instant deadline) {
         JsonNode answer;
         try {
-            answer = post(grant.form(clock.instant()), deadline);
+            answer = post(form(), deadline);
         } catch (TokenFailure refused) {
             // The secret may have been rotated in Secrets Manager since it was cached: one more try with it read again.
             if (refused.kind() != TokenFailure.Kind.REFUSED || !renewedSecret()) {
                 throw refused;
             }
-            answer = post(grant.form(clock.instant()), deadline);
-        } catch (IllegalArgumentException | IllegalStateException unusable) {
-            // A key or endpoint that cannot be used: a configuration an admin fixes. The text names the field, not its value.
-            throw new TokenFailure(TokenFailure.Kind.REFUSED, unusable.getMessage());
+            answer = post(form(), deadline);
         }
         String accessToken = answer.path("access_token").textValue();
         if (accessToken == null || accessToken.isEmpty()) {
@@ -120,6 +117,15 @@ public final class AccessTokens {
         return token;
     }
 
+    /** The grant's form, or a refusal naming what cannot be used (a key or endpoint an admin fixes; never its value). */
+    private Map<String, String> form() {
+        try {
+            return grant.form(clock.instant());
+        } catch (IllegalArgumentException | IllegalStateException unusable) {
+            throw new TokenFailure(TokenFailure.Kind.REFUSED, unusable.getMessage());
+        }
+    }
+
     private boolean renewedSecret() {
         try {
             return grant.renewSecret();
@@ -129,7 +135,8 @@ public final class AccessTokens {
     }
 
     private JsonNode post(Map<String, String> form, Instant deadline) {
-        Duration left = Duration.between(Instant.now(), deadline); // after the form: reading a secret took its time
+        // After the form (reading a secret took its time). Deadlines are wall-clock; the clock is for expiry.
+        Duration left = Duration.between(Instant.now(), deadline);
         if (left.compareTo(LEAST) < 0) {
             throw new TokenFailure(TokenFailure.Kind.UNAVAILABLE, "no time was left to ask " + host() + " for an access token");
         }
@@ -141,7 +148,7 @@ public final class AccessTokens {
         HttpRequest request = HttpRequest.newBuilder(url).timeout(wait)
                 .header("Content-Type", "application/x-www-form-urlencoded").header("Accept", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.US_ASCII)).build();
-        CompletableFuture<HttpResponse<byte[]>> pending = client(wait).sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+        CompletableFuture<HttpResponse<byte[]>> pending = http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
         HttpResponse<byte[]> response;
         try {
             // The whole exchange (DNS, connect, TLS, a slow answer) ends by the deadline, not each read.
@@ -172,19 +179,19 @@ public final class AccessTokens {
                 + providerWords(answer));
     }
 
-    /** One client per instance (its connection pool serves the hourly renewals); TLS 1.2+ only, no redirects. */
-    private HttpClient client(Duration connectTimeout) {
-        if (http == null) {
-            SSLParameters tls = new SSLParameters();
-            tls.setProtocols(new String[] { "TLSv1.3", "TLSv1.2" });
-            try {
-                http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).followRedirects(HttpClient.Redirect.NEVER)
-                        .sslContext(SSLContext.getDefault()).sslParameters(tls).connectTimeout(connectTimeout).build();
-            } catch (java.security.NoSuchAlgorithmException e) {
-                throw new IllegalStateException("no TLS in this JVM", e);
-            }
+    /**
+     * One client per instance (its connection pool serves the hourly renewals); TLS 1.2+ only, no
+     * redirects. No timeouts of its own: each call is bounded by its request's deadline in {@link #post}.
+     */
+    private static HttpClient client() {
+        SSLParameters tls = new SSLParameters();
+        tls.setProtocols(new String[] { "TLSv1.3", "TLSv1.2" });
+        try {
+            return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).followRedirects(HttpClient.Redirect.NEVER)
+                    .sslContext(SSLContext.getDefault()).sslParameters(tls).build();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no TLS in this JVM", e);
         }
-        return http;
     }
 
     private JsonNode read(byte[] bytes) {

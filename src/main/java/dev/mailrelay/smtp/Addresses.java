@@ -22,6 +22,11 @@ public final class Addresses {
         return name != null && PLAIN_ADDRESS.matcher(name.strip()).matches();
     }
 
+    /** The account name as an addr-spec when it is one: the envelope sender (SES and SendGrid names are not). */
+    static java.util.Optional<String> envelopeAccount(java.util.Optional<String> username) {
+        return username.filter(Addresses::isAddress).map(String::strip);
+    }
+
     /** The part after the last @ ("@example.org" entries included), or the whole text when there is none. */
     static String domainOf(String address) {
         String s = address.strip();

@@ -46,7 +46,6 @@ public class SmtpDiagnostics {
     }
 
     private final SmtpConfig smtp;
-    private final SecretSource secrets;
     /** The EHLO name sending uses, so diagnostics tests what the server will see. */
     private final String ehlo;
     /** Its own sign-in (an OAuth token cache of its own): diagnostics asks the token endpoint afresh each time. */
@@ -54,7 +53,6 @@ public class SmtpDiagnostics {
 
     SmtpDiagnostics(SendPolicy policy, SmtpConfig smtp, SecretSource secrets, com.fasterxml.jackson.databind.ObjectMapper json) {
         this.smtp = smtp;
-        this.secrets = secrets;
         this.signIn = SignIn.primary(smtp, secrets, json);
         this.ehlo = "EHLO " + SmtpRoute.heloName(smtp.heloName(), policy.sendingAddresses(), smtp.username());
     }
@@ -146,7 +144,7 @@ public class SmtpDiagnostics {
         if (mechanism.equals("XOAUTH2")) {
             return xoauth2(c, stages, user, deadline);
         }
-        String password = secrets.smtpPassword(false).orElse("");
+        String password = signIn.secret(false, deadline);
         if (mechanism.equals("PLAIN")) {
             return c.command("auth", "AUTH PLAIN " + base64("\0" + user + "\0" + password), 235, stages, "AUTH PLAIN (credentials hidden)");
         }

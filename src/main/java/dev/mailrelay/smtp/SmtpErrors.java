@@ -46,11 +46,6 @@ final class SmtpErrors {
     private static final String OAUTH_ADVICE = ": the server refused the access token; check the app's SMTP permission and "
             + "admin consent, the mailbox's permission for it, and SMTP AUTH for the mailbox (docs/providers.md)";
 
-    /** The same refusal, with the advice that fits a sign-in with an access token. */
-    static SmtpAuthFailed forOAuth(SmtpAuthFailed refusal) {
-        return new SmtpAuthFailed(refusal.getMessage().replace(PASSWORD_ADVICE, OAUTH_ADVICE), refusal.reply());
-    }
-
     /** True when the mail client gave up because the server does not offer the AUTH mechanism it was given. */
     static boolean mechanismNotOffered(Throwable failure) {
         return failure != null && failure.getMessage() != null && failure.getMessage().contains("no allowed AUTH methods");
@@ -58,6 +53,11 @@ final class SmtpErrors {
 
     /** {@code handedOver}: whether the message had been handed over to the mail client (see SmtpSender.Handover). */
     static SmtpFailure classify(Throwable failure, boolean handedOver) {
+        return classify(failure, handedOver, false);
+    }
+
+    /** {@code oauth}: the route signs in with an access token, so a refused login gets that advice. */
+    static SmtpFailure classify(Throwable failure, boolean handedOver, boolean oauth) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SmtpFailure known) {
                 return known;
@@ -69,7 +69,7 @@ final class SmtpErrors {
                         : new SmtpUnavailable(token.getMessage(), null, Phase.BEFORE_DATA, false);
             }
             if (t instanceof SMTPException smtp) {
-                return fromReply(smtp);
+                return fromReply(smtp, oauth);
             }
             if (t instanceof UnknownHostException) {
                 return new SmtpUnavailable("the SMTP host does not resolve", null, Phase.BEFORE_DATA);
@@ -101,7 +101,7 @@ final class SmtpErrors {
             return new SmtpRejected("the message is larger than the SMTP server accepts (its EHLO SIZE limit); nothing was sent",
                     null, Phase.BEFORE_DATA);
         }
-        if (message.contains("no allowed AUTH methods")) {
+        if (mechanismNotOffered(failure)) {
             return new SmtpUnavailable("the SMTP server offers none of the AUTH mechanisms SMTP_AUTH allows (password: PLAIN, "
                     + "LOGIN; microsoft, google, oauth2: XOAUTH2). A server offering only XOAUTH2 (Microsoft 365, Google) needs "
                     + "SMTP_AUTH=microsoft or google; `node actions/try-local.js --diagnostics` lists what it offers", null,
@@ -116,7 +116,7 @@ final class SmtpErrors {
         return new SmtpTimeout("the SMTP conversation broke off without an answer; the message may or may not have been accepted");
     }
 
-    private static SmtpFailure fromReply(SMTPException smtp) {
+    private static SmtpFailure fromReply(SMTPException smtp, boolean oauth) {
         SmtpReply reply = new SmtpReply(smtp.getReplyCode(), enhancedStatus(smtp), Addresses.redact(smtp.getReplyMessage()));
         Phase phase = smtp.getMessage() != null && smtp.getMessage().startsWith(AFTER_DATA) ? Phase.REFUSED_AFTER_DATA
                 : Phase.BEFORE_DATA;
@@ -126,7 +126,7 @@ final class SmtpErrors {
             return new SmtpUnavailable(said + ": the account is over a sending limit or throttled; try again later", reply, phase);
         }
         if (AUTH_CODES.contains(reply.code())) {
-            return new SmtpAuthFailed(said + PASSWORD_ADVICE, reply);
+            return new SmtpAuthFailed(said + (oauth ? OAUTH_ADVICE : PASSWORD_ADVICE), reply);
         }
         return smtp.isPermanent() ? new SmtpRejected(said + ": the message was refused", reply, phase)
                 : new SmtpUnavailable(said + ": try again later", reply, phase);

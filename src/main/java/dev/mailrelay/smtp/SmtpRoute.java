@@ -50,7 +50,6 @@ final class SmtpRoute {
     final String name;
     final Guard guard;
     final Optional<String> account;
-    final boolean passwordRotates;
     /** The last failure of a send on this route, quoted while its circuit breaker is open. */
     volatile dev.mailrelay.smtp.SmtpFailure lastFailure;
     private final Vertx vertx;
@@ -78,8 +77,7 @@ final class SmtpRoute {
         this.reuseTimeout = smtp.commandTimeout();
         this.signIn = mail.signIn();
         this.mechanisms = mail.signIn().mechanisms();
-        this.passwordRotates = mail.signIn().renewable();
-        this.account = mail.username().filter(Addresses::isAddress).map(String::strip);
+        this.account = Addresses.envelopeAccount(mail.username());
         this.keepAliveNanos = smtp.keepAlive().toNanos();
         this.guard = guard(name, policy);
     }
@@ -207,10 +205,14 @@ final class SmtpRoute {
         signIn.forget();
     }
 
-    /** Drops a client that failed; the next send gets a new one. */
     /** Whether the secret in use was obtained at or after {@code instant} (a token fetched during this request). */
     boolean renewedSince(java.time.Instant instant) {
         return signIn.renewedSince(instant);
+    }
+
+    /** Whether reading the secret again can give a new one (Secrets Manager, a token endpoint). */
+    boolean renewable() {
+        return signIn.renewable();
     }
 
     /** Whether this route signs in with OAuth access tokens. */
@@ -228,6 +230,7 @@ final class SmtpRoute {
         return client == proven;
     }
 
+    /** Drops a client that failed; the next send gets a new one. */
     synchronized void discard(MailClient failed) {
         if (client == failed) {
             client = null;

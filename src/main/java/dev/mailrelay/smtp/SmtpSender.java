@@ -63,6 +63,16 @@ public class SmtpSender {
         Duration remaining() {
             return Duration.between(Instant.now(), deadline);
         }
+
+        /** The time left, or the end of this route's attempts (with the last failure) when it cannot hold another. */
+        Duration requireTime() {
+            Duration left = remaining();
+            if (left.compareTo(MIN_ATTEMPT) < 0) {
+                throw new BudgetSpent(last != null ? last
+                        : new SmtpTimeout("the time budget was spent before the SMTP server could be tried"));
+            }
+            return left;
+        }
     }
 
     /** Ends the retries of one route when the budget cannot hold another attempt; carries the last failure. */
@@ -109,7 +119,7 @@ public class SmtpSender {
 
     SmtpSender(Vertx vertx, SendPolicy policy, SmtpConfig smtp, SecretSource secrets, com.fasterxml.jackson.databind.ObjectMapper json) {
         this.policy = policy;
-        this.account = smtp.username().filter(Addresses::isAddress).map(String::strip);
+        this.account = Addresses.envelopeAccount(smtp.username());
         String helo = SmtpRoute.heloName(smtp.heloName(), policy.sendingAddresses(), smtp.username());
         this.primary = smtp.host().map(host -> new SmtpRoute("primary", vertx, policy, smtp,
                 new MailAccount(host, smtp.port(), smtp.username(), SignIn.primary(smtp, secrets, json), smtp.tls()), helo))
@@ -187,9 +197,9 @@ public class SmtpSender {
             // Refused by the server (not by a token endpoint): worth one more login only with a new
             // secret, a password rotated in Secrets Manager or a freshly fetched token.
             // A token fetched for this very request, refused: a configuration problem, not a stale token.
-            if (e.reply() == null || !route.passwordRotates || attempts.freshPassword || route.renewedSince(attempts.started)
+            if (e.reply() == null || !route.renewable() || attempts.freshPassword || route.renewedSince(attempts.started)
                     || !refreshed(route, attempts)) {
-                throw (route.oauth() && e.reply() != null ? SmtpErrors.forOAuth(e) : e).afterAttempts(attempts.count);
+                throw e.afterAttempts(attempts.count);
             }
             Log.warnf("the %s SMTP server refused the login; signing in once more with the secret read again", route.name);
             attempts.freshPassword = true;
@@ -218,22 +228,15 @@ public class SmtpSender {
      */
     private MailResult attempt(SmtpRoute route, java.util.function.Supplier<Handover> messages, Attempts attempts) {
         attempts.count++;
-        for (int mechanisms = 0, stale = 0;;) {
-            if (attempts.remaining().compareTo(MIN_ATTEMPT) < 0) {
-                throw new BudgetSpent(attempts.last != null ? attempts.last
-                        : new SmtpTimeout("the time budget was spent before the SMTP server could be tried"));
-            }
+        for (int stale = 0;;) {
+            attempts.requireTime();
             MailClient client;
             try {
                 client = route.client(attempts.deadline);
             } catch (dev.mailrelay.oauth.TokenFailure e) {
                 throw attempts.last = route.lastFailure = SmtpErrors.classify(e, false);
             }
-            Duration left = attempts.remaining(); // after a token fetch, which took its share
-            if (left.compareTo(MIN_ATTEMPT) < 0) {
-                throw new BudgetSpent(attempts.last != null ? attempts.last
-                        : new SmtpTimeout("the time budget was spent before the SMTP server could be tried"));
-            }
+            Duration left = attempts.requireTime(); // after a token fetch, which took its share
             boolean reused = route.reuses(client);
             Handover message = messages.get();
             CompletableFuture<MailResult> sending = client.sendMail(message).subscribeAsCompletionStage();
@@ -259,12 +262,11 @@ public class SmtpSender {
                                 + "the message may or may not have been accepted");
             } catch (ExecutionException e) {
                 boolean nothingSent = message.abandon();
-                if (nothingSent && SmtpErrors.mechanismNotOffered(e.getCause()) && mechanisms++ < SmtpRoute.MECHANISMS.size()
-                        && route.useNextMechanism(client)) {
+                if (nothingSent && SmtpErrors.mechanismNotOffered(e.getCause()) && route.useNextMechanism(client)) {
                     continue;
                 }
                 route.discard(client);
-                SmtpFailure failure = route.lastFailure = SmtpErrors.classify(e.getCause(), !nothingSent);
+                SmtpFailure failure = route.lastFailure = SmtpErrors.classify(e.getCause(), !nothingSent, route.oauth());
                 Log.debugf("attempt %d on %s failed: %s", attempts.count, route.name, failure.getMessage());
                 throw attempts.last = failure;
             } catch (InterruptedException e) {

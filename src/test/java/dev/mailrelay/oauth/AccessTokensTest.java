@@ -81,6 +81,24 @@ class AccessTokensTest {
         assertThat(endpoint.calls()).isEqualTo(2);
     }
 
+    /** Found by review: a rotated secret that cannot be used on the retry was a 500; it is a refused configuration. */
+    @Test
+    void refusesWhenTheSecretReadAgainCannotBeUsed() {
+        endpoint.refuses(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        AccessTokens tokens = tokens(fresh -> {
+            if (fresh) {
+                return "rotated";
+            }
+            if (reads.incrementAndGet() > 2) { // the form after the renewal
+                throw new IllegalArgumentException("the client secret is not usable");
+            }
+            return "old";
+        });
+        assertThatThrownBy(() -> tokens.token(false, deadline())).isInstanceOf(TokenFailure.class)
+                .hasMessageContaining("not usable").extracting(e -> ((TokenFailure) e).kind()).isEqualTo(TokenFailure.Kind.REFUSED);
+    }
+
     @Test
     void endsByTheDeadlineWhenTheEndpointIsSilent() {
         endpoint.staysSilentFor(Duration.ofSeconds(20));

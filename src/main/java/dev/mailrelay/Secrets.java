@@ -40,6 +40,7 @@ public class Secrets implements SecretSource {
     private final Duration refreshInterval;
     private final AwsJsonClient client;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
     Secrets(RelayConfig relay, SmtpConfig smtp, AwsCredentials credentials, ObjectMapper json) {
         this.relayArn = relay.secretArn().filter(s -> !s.isBlank());
@@ -83,12 +84,25 @@ public class Secrets implements SecretSource {
 
     private String read(String arn, boolean fresh) {
         Cached cached = cache.get(arn);
-        Instant now = Instant.now();
-        boolean stale = cached == null || cached.readAt().plus(ttl).isBefore(now)
-                || (fresh && !cached.readAt().plus(refreshInterval).isAfter(now));
-        if (!stale) {
+        if (!stale(cached, fresh)) {
             return cached.value();
         }
+        // One read at a time per secret: a request arriving while the restore's warm-up reads it
+        // waits for that answer instead of asking a second time.
+        synchronized (locks.computeIfAbsent(arn, key -> new Object())) {
+            Cached meanwhile = cache.get(arn);
+            return meanwhile != cached && !stale(meanwhile, fresh) ? meanwhile.value() : fetch(arn, meanwhile);
+        }
+    }
+
+    private boolean stale(Cached cached, boolean fresh) {
+        Instant now = Instant.now();
+        return cached == null || cached.readAt().plus(ttl).isBefore(now)
+                || (fresh && !cached.readAt().plus(refreshInterval).isAfter(now));
+    }
+
+    private String fetch(String arn, Cached cached) {
+        Instant now = Instant.now();
         try {
             String value = client.call("GetSecretValue", Map.of("SecretId", arn)).path("SecretString").asText("");
             if (value.isBlank()) {

@@ -69,4 +69,17 @@ class LambdaEventTest {
         }
         assertThat(smtp.connections()).isZero();
     }
+
+    /** The list comes from a class-load diff (docs/performance.md); a library update that renames its classes shows here. */
+    @org.junit.jupiter.api.Test
+    void loadsTheClassesOfItsListBeforeASnapshot() throws Exception {
+        long listed;
+        try (var in = getClass().getClassLoader().getResourceAsStream(CheckpointPriming.CLASS_LIST)) {
+            assertThat(in).as("the class list is packaged").isNotNull();
+            listed = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+                    .filter(line -> !line.isBlank() && !line.startsWith("#")).count();
+        }
+        assertThat(listed).isGreaterThan(300);
+        assertThat(CheckpointPriming.loadClasses()).isGreaterThanOrEqualTo((int) (listed * 0.95));
+    }
 }

@@ -34,6 +34,8 @@ public final class PerformanceBenchmark {
     private static final int COLD_STARTS = Integer.getInteger("benchmark.cold-starts", 10);
     private static final int WARM_MESSAGES = Integer.getInteger("benchmark.warm-messages", 2000);
     private static final int WARM_UP = 300;
+    /** {@code -Dbenchmark.snapstart-only=true}: only the SnapStart lifecycle (and the warm path), for quick comparisons. */
+    private static final boolean SNAPSTART_ONLY = Boolean.getBoolean("benchmark.snapstart-only");
     /** Added to every launch, for diagnosis (for example a JFR recording); space-separated. */
     private static final List<String> EXTRA = List.of(System.getProperty("benchmark.jvm-options", "").split(" ")).stream()
             .filter(o -> !o.isBlank()).toList();
@@ -81,7 +83,7 @@ public final class PerformanceBenchmark {
         cleanUp.add(oauthSmtp::stop);
         cleanUp.add(tokens::stop);
         variants.add(new Variant("C1 only, in-memory store, SMTP_AUTH=microsoft (token fetched on first use)", c1, oauth));
-        if (COLD_STARTS == 0) {
+        if (COLD_STARTS == 0 || SNAPSTART_ONLY) {
             variants.clear();
         } else if (feature >= 25) {
             // JDK 25's AOT cache (JEP 483/514/515): classes loaded and linked, plus method profiles,
@@ -99,8 +101,10 @@ public final class PerformanceBenchmark {
             variants.add(new Variant("C1 only, as deployed, AppCDS archive", List.of(LAMBDA_MEMORY, "-XX:SharedArchiveFile=" + archive,
                     "-XX:TieredStopAtLevel=1"), deployed));
         }
-        report.append("| cold start (median of ").append(COLD_STARTS).append(" launches) | JVM start → delivered notification answered")
-                .append(" | of which init (→ first poll) | first invocation | min | max |\n|---|---|---|---|---|---|\n");
+        if (!variants.isEmpty()) {
+            report.append("| cold start (median of ").append(COLD_STARTS).append(" launches) | JVM start → delivered notification answered")
+                    .append(" | of which init (→ first poll) | first invocation | min | max |\n|---|---|---|---|---|---|\n");
+        }
         for (Variant variant : variants) {
             List<Launch> launches = coldStart(variant.env(), variant.jvm(), COLD_STARTS);
             List<Long> totals = launches.stream().map(Launch::total).toList();
@@ -109,6 +113,9 @@ public final class PerformanceBenchmark {
             report.append("| ").append(variant.name()).append(" | ").append(median(totals)).append(" ms | ")
                     .append(median(inits)).append(" ms | ").append(median(firsts)).append(" ms | ")
                     .append(Collections.min(totals)).append(" ms | ").append(Collections.max(totals)).append(" ms |\n");
+        }
+        if (Boolean.getBoolean("benchmark.class-list")) {
+            report.append(classList(deployed)).append('\n');
         }
         if (COLD_STARTS > 0) {
             report.append('\n').append(snapStart(deployed, COLD_STARTS));
@@ -213,6 +220,59 @@ public final class PerformanceBenchmark {
                 + ") | first request after restore | min | max | init + beforeCheckpoint |\n|---|---|---|---|---|\n"
                 + "| as deployed, snap-start | " + median(afterRestore) + " ms | " + Collections.min(afterRestore) + " ms | "
                 + Collections.max(afterRestore) + " ms | " + median(inits) + " ms |\n";
+    }
+
+    /** Where CheckpointPriming finds the classes it loads before a snapshot. */
+    static final Path CLASS_LIST = Path.of("src", "main", "resources", "checkpoint-classes.txt");
+
+    /**
+     * Writes {@link #CLASS_LIST} from a class-load diff: the classes a snap-start function loads
+     * after its restore, once delivering a notification and once answering a refused login (the
+     * error path), that it had not loaded by the end of its beforeCheckpoint hooks. Generated and
+     * hidden classes (lambdas, proxies) cannot be loaded by name and are left out.
+     */
+    private static String classList(Map<String, String> deployed) throws Exception {
+        Map<String, String> env = new HashMap<>(deployed);
+        env.put("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start");
+        java.util.Set<String> afterRestore = new java.util.TreeSet<>();
+        for (boolean refused : new boolean[] { false, true }) {
+            Path log = Path.of("target", "class-load-" + (refused ? "refused" : "delivered") + ".log").toAbsolutePath();
+            Map<String, String> run = new HashMap<>(env);
+            if (refused) {
+                run.put("SMTP_USERNAME", "nobody@mail.example.com");
+            }
+            List<String> jvm = List.of(LAMBDA_MEMORY, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-Dorg.crac.Core.Compat=com.amazonaws.services.lambda.crac",
+                    "-D" + CheckpointPriming.CLASS_LIST_SWITCH + "=false", // the diff is against invoke priming alone
+                    "-Xlog:class+load=info:file=" + log + ":none");
+            try (LambdaRuntimeStandIn runtime = new LambdaRuntimeStandIn();
+                    PackagedFunction function = PackagedFunction.start(JAVA, runtime.address(), run,
+                            Path.of("target", "benchmark-class-list.log"), jvm)) {
+                long until = System.currentTimeMillis() + 60_000;
+                while (runtime.restoreAskedAtMillis() < 0 && System.currentTimeMillis() < until && function.isAlive()) {
+                    Thread.sleep(5);
+                }
+                if (runtime.restoreAskedAtMillis() < 0) {
+                    throw new IllegalStateException("the runtime client never asked restore/next; see target/benchmark-class-list.log");
+                }
+                Thread.sleep(500);
+                int beforeRestore = Files.readAllLines(log).size();
+                var done = runtime.invoke(PackagedFunctionIT.event(Relay.notification()), Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
+                if (done.response().contains("\\\"status\\\":\\\"sent\\\"") == refused) {
+                    throw new IllegalStateException("unexpected answer: " + done.response());
+                }
+                Thread.sleep(500);
+                function.stopAndWait();
+                List<String> lines = Files.readAllLines(log);
+                lines.subList(beforeRestore, lines.size()).stream().map(l -> l.split(" ")[0])
+                        .filter(name -> !name.contains("$$") && !name.contains("/0x") && !name.startsWith("jdk.internal.reflect.Generated"))
+                        .forEach(afterRestore::add);
+            }
+        }
+        Files.writeString(CLASS_LIST, "# Classes a snap-start function loads after its restore; CheckpointPriming loads them before the\n"
+                + "# snapshot. Generated by ./mvnw -Pbenchmark verify -Dbenchmark.class-list=true (docs/performance.md).\n"
+                + String.join("\n", afterRestore) + "\n");
+        return "class list: " + afterRestore.size() + " classes written to " + CLASS_LIST + "\n";
     }
 
     /** The java launcher pinned to one CPU (taskset), or as it is when there is no taskset. */

@@ -27,6 +27,7 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
     private String tls = "starttls";
     private boolean fallback;
     private boolean secretsByArn;
+    private String keepAlive = "1s";
     /** XOAUTH2_MICROSOFT or XOAUTH2_GOOGLE: the server offers only AUTH XOAUTH2. */
     private String signInStyle;
 
@@ -41,6 +42,7 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
         tls = initArgs.getOrDefault("tls", "starttls");
         fallback = Boolean.parseBoolean(initArgs.getOrDefault("fallback", "false"));
         secretsByArn = Boolean.parseBoolean(initArgs.getOrDefault("secrets-by-arn", "false"));
+        keepAlive = initArgs.getOrDefault("keep-alive", "1s");
         signInStyle = initArgs.get("sign-in");
     }
 
@@ -66,7 +68,7 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
                     Map.entry("smtp.ca-file", ca.toAbsolutePath().toString()),
                     Map.entry("smtp.connect-timeout", "1s"), // loopback; and a session (1 s + 2 s) ends within the budget
                     Map.entry("smtp.command-timeout", "2s"),
-                    Map.entry("smtp.keep-alive", "1s"),
+                    Map.entry("smtp.keep-alive", keepAlive),
                     Map.entry("relay.secret", SECRET + "," + OLD_SECRET),
                     Map.entry("relay.allowed-from", "noreply@mail.example.com,@notify.example.com"),
                     Map.entry("relay.time-budget", "4s"),

@@ -34,4 +34,11 @@ public interface IdempotencyStore {
 
     /** Gives a claimed id up, so that a retry may claim it again. */
     void release(String id);
+
+    /**
+     * After a SnapStart restore, off the request path: opens what the first claim needs (credentials,
+     * the TLS connection) with a read that changes nothing. May throw; the first claim then does it.
+     */
+    default void warmUp() {
+    }
 }

@@ -68,6 +68,8 @@ final class SmtpRoute {
     /** Index into {@link #MECHANISMS}: moves on only when the server does not offer this one (no login was tried). */
     private int mechanism;
     private String passwordInUse;
+    /** The connection {@link #warmUp} is opening, taken by the first send. */
+    private java.util.concurrent.CompletableFuture<Opened> warming;
 
     SmtpRoute(String name, Vertx vertx, SendPolicy policy, SmtpConfig smtp, MailAccount mail, String heloName) {
         this.name = name;
@@ -168,6 +170,78 @@ final class SmtpRoute {
         return client;
     }
 
+    /** What {@link #warmUp} ended with: the client whose pool holds the connection (null: none), or its failure. */
+    private record Opened(MailClient client, Throwable failure) {
+    }
+
+    /**
+     * After a SnapStart restore: reads the secret (or fetches the token) and opens a signed-in
+     * connection in the client's pool, without waiting for it. The first send takes it over
+     * ({@link #awaitWarmUp}); with SMTP_KEEP_ALIVE=0s there is nothing to keep, so nothing happens.
+     */
+    void warmUp(java.time.Instant deadline) {
+        if (keepAliveNanos == 0) {
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Opened> outcome = new java.util.concurrent.CompletableFuture<>();
+        synchronized (this) {
+            warming = outcome; // before the secret is read: a send arriving meanwhile waits for this connection
+        }
+        MailClient opening;
+        try {
+            opening = client(deadline);
+        } catch (RuntimeException e) {
+            outcome.complete(new Opened(null, null)); // the send reads the secret itself, with its own answer
+            throw e;
+        }
+        long started = System.nanoTime();
+        PooledConnection.open(opening.getDelegate(), config.getOwnHostname(), vertx.getDelegate().getOrCreateContext())
+                .whenComplete((ok, failure) -> {
+                    Log.debugf("the %s SMTP connection after the restore: %s in %d ms", name, failure == null ? "signed in" : "failed",
+                            (System.nanoTime() - started) / 1_000_000);
+                    if (failure == null) {
+                        delivered(opening); // its connection is kept alive: the first send reuses it
+                    }
+                    outcome.complete(new Opened(opening, failure));
+                });
+    }
+
+    /**
+     * For the first send after {@link #warmUp}: waits up to {@code max} for its connection (what a
+     * new one would take anyway). Returns the refusal of its login, which the send must take as
+     * its own rather than sign in again with the same secret; null otherwise (a failure of another
+     * kind drops the client, and the send opens a connection itself).
+     */
+    Throwable awaitWarmUp(Duration max) {
+        java.util.concurrent.CompletableFuture<Opened> outcome;
+        synchronized (this) {
+            outcome = warming;
+            warming = null;
+        }
+        if (outcome == null) {
+            return null;
+        }
+        Opened opened;
+        try {
+            opened = outcome.get(max.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            return null; // still opening: the send opens another connection
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+        Throwable failure = opened.failure();
+        if (failure == null) {
+            return null;
+        }
+        Log.debugf("the connection opened after the restore failed: %s", failure.getMessage());
+        if (SmtpErrors.mechanismNotOffered(failure) && useNextMechanism(opened.client())) {
+            return null;
+        }
+        discard(opened.client());
+        return SmtpErrors.classify(failure, false, oauth()) instanceof SmtpFailure.SmtpAuthFailed ? failure : null;
+    }
+
     /**
      * Reads the password again (a rotation in Secrets Manager) and answers whether it changed: only
      * then is a refused login worth another try.
@@ -197,6 +271,7 @@ final class SmtpRoute {
 
     /** Drops the client and its connection, and forgets the mechanism and password (tests). */
     synchronized void disconnect() {
+        warming = null;
         if (client != null) {
             discard(client);
         }

@@ -228,6 +228,11 @@ public class SmtpSender {
      */
     private MailResult attempt(SmtpRoute route, java.util.function.Supplier<Handover> messages, Attempts attempts) {
         attempts.count++;
+        Throwable refused = route.awaitWarmUp(min(route.sessionTimeout, attempts.requireTime()));
+        if (refused != null) {
+            // The connection opened after the restore was refused its login: that was this send's one login.
+            throw attempts.last = route.lastFailure = SmtpErrors.classify(refused, false, route.oauth());
+        }
         for (int stale = 0;;) {
             attempts.requireTime();
             MailClient client;
@@ -276,6 +281,25 @@ public class SmtpSender {
                         : new SmtpTimeout("interrupted; the message may or may not have been accepted");
             }
         }
+    }
+
+    /**
+     * After a SnapStart restore, off the request path: reads the primary server's secret (or fetches
+     * its token) and opens a signed-in connection that the first send reuses. Never throws.
+     */
+    public void warmUp(Instant deadline) {
+        if (primary == null) {
+            return;
+        }
+        try {
+            primary.warmUp(deadline);
+        } catch (RuntimeException e) {
+            Log.debugf("no SMTP connection opened after the restore: %s", e.getMessage());
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** Waits for the session (up to the message's hand-over), then for the rest, within {@code left}. */

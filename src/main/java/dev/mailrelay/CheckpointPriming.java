@@ -38,12 +38,37 @@ public class CheckpointPriming implements Resource {
     /** While true, {@link AnswerLog} writes nothing: the priming invocation is not traffic. */
     static volatile boolean running;
 
+    /** What the SMTP rehearsal sends to its own loopback server: a login mail's shape, non-ASCII included. */
+    private static final dev.mailrelay.smtp.Message SAMPLE = new dev.mailrelay.smtp.Message("Example", "noreply@example.com",
+            "jane.doe@example.org", "Verify your email – Ünïcödé", "<p>Hello Jane, <a href=\"https://example.com/v?t=x\">verify</a>.</p>",
+            "Hello Jane, verify: https://example.com/v?t=x", "verify_email");
+
     private final LambdaHttpHandler handler;
     private final RestoreWarmUp warmUp;
+    private final dev.mailrelay.smtp.SmtpSender sender;
+    private final com.fasterxml.jackson.databind.ObjectMapper json;
 
-    CheckpointPriming(LambdaHttpHandler handler, RestoreWarmUp warmUp) {
+    CheckpointPriming(LambdaHttpHandler handler, RestoreWarmUp warmUp, dev.mailrelay.smtp.SmtpSender sender,
+            com.fasterxml.jackson.databind.ObjectMapper json) {
         this.handler = handler;
         this.warmUp = warmUp;
+        this.sender = sender;
+        this.json = json;
+    }
+
+    private interface Rehearsal {
+        void run() throws Exception;
+    }
+
+    /** One rehearsal against the relay's own loopback stand-in; a failure only costs the time it would have saved. */
+    private static String rehearse(String what, Rehearsal rehearsal) {
+        try {
+            rehearsal.run();
+            return "ok";
+        } catch (Exception | LinkageError e) {
+            Log.warnf("the %s rehearsal before the snapshot failed (%s: %s)", what, e.getClass().getName(), e.getMessage());
+            return "failed";
+        }
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -57,9 +82,11 @@ public class CheckpointPriming implements Resource {
         long started = System.nanoTime();
         try {
             int status = invoke();
+            String smtp = rehearse("SMTP", () -> sender.rehearse(SAMPLE, "<rehearsal@relay.invalid>"));
+            String aws = rehearse("AWS", () -> dev.mailrelay.aws.AwsRehearsal.run(json));
             int classes = Boolean.parseBoolean(System.getProperty(CLASS_LIST_SWITCH, "true")) ? loadClasses() : 0;
-            Log.infof("primed the handler before the snapshot in %d ms (answer %d, %d classes loaded from the list)",
-                    (System.nanoTime() - started) / 1_000_000, status, classes);
+            Log.infof("primed the handler before the snapshot in %d ms (answer %d, SMTP rehearsal %s, AWS rehearsal %s, "
+                    + "%d classes loaded from the list)", (System.nanoTime() - started) / 1_000_000, status, smtp, aws, classes);
         } catch (Throwable e) { // a throwing hook fails the snapshot; priming only saves time
             Log.warnf("priming the handler before the snapshot failed (%s)", e.getClass().getName());
         }

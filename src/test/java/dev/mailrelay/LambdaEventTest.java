@@ -66,6 +66,8 @@ class LambdaEventTest {
             priming.beforeCheckpoint(null); // the hook itself: never throws
             assertThat(log.lines()).noneMatch(line -> line.startsWith("dev.mailrelay.delivery"));
             assertThat(log.lines()).anyMatch(line -> line.contains("primed the handler before the snapshot"));
+            // The SMTP (STARTTLS, AUTH, DATA) and AWS rehearsals ran against the relay's own loopback stand-ins.
+            assertThat(log.lines()).anyMatch(line -> line.contains("SMTP rehearsal ok, AWS rehearsal ok"));
         }
         assertThat(smtp.connections()).isZero();
     }

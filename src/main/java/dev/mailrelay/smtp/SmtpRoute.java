@@ -242,6 +242,11 @@ final class SmtpRoute {
         return SmtpErrors.classify(failure, false, oauth()) instanceof SmtpFailure.SmtpAuthFailed ? failure : null;
     }
 
+    /** Sends {@code message} with this route's settings to a server of its own on loopback ({@link SmtpRehearsal}). */
+    void rehearse(io.vertx.ext.mail.MailMessage message, Duration limit) throws Exception {
+        SmtpRehearsal.run(vertx, config, message, limit);
+    }
+
     /**
      * Reads the password again (a rotation in Secrets Manager) and answers whether it changed: only
      * then is a refused login worth another try.

@@ -166,6 +166,17 @@ public class SmtpSender {
     }
 
     /**
+     * Before a SnapStart snapshot: sends {@code n} with the primary server's settings, but to a
+     * server of the relay's own on loopback with a throwaway certificate and password, so the first
+     * real send after a restore runs compiled code ({@link SmtpRehearsal}). No secret is read.
+     */
+    public void rehearse(Message n, String messageId) throws Exception {
+        if (primary != null) {
+            primary.rehearse(message(n, n.fromAddress(), messageId), Duration.ofSeconds(10));
+        }
+    }
+
+    /**
      * From, To and Subject are written by {@link HeaderEncoder} and replace the mail client's own;
      * the envelope (MAIL FROM, RCPT TO) still comes from the bounce and To addresses.
      */

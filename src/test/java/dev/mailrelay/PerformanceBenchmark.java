@@ -199,8 +199,8 @@ public final class PerformanceBenchmark {
         List<Long> inits = new ArrayList<>();
         List<Long> peaks = new ArrayList<>();
         List<Long> resident = new ArrayList<>();
-        Path log = Path.of("target", "benchmark-snapstart.log");
         for (int i = 0; i < launches; i++) {
+            Path log = Path.of("target", "benchmark-snapstart-" + i + ".log"); // one per launch: an outlier can be read
             try (LambdaRuntimeStandIn runtime = new LambdaRuntimeStandIn()) {
                 long start = System.currentTimeMillis();
                 try (PackagedFunction function = PackagedFunction.start(java, runtime.address(), env, log, jvm)) {

@@ -35,9 +35,6 @@ public class CheckpointPriming implements Resource {
     /** A system property that turns the class list off (the benchmark, when it generates the list anew). */
     static final String CLASS_LIST_SWITCH = "mailrelay.checkpoint-classes";
 
-    /** A system property: how many times each rehearsal runs (more compiles more before the snapshot; the benchmark compares). */
-    static final String REHEARSALS = "mailrelay.rehearsals";
-
     /** While true, {@link AnswerLog} writes nothing: the priming invocation is not traffic. */
     static volatile boolean running;
 
@@ -84,13 +81,9 @@ public class CheckpointPriming implements Resource {
     public void beforeCheckpoint(org.crac.Context<? extends Resource> context) {
         long started = System.nanoTime();
         try {
-            int times = Integer.getInteger(REHEARSALS, 1);
-            int status = 0;
-            for (int i = 0; i < times; i++) {
-                status = invoke();
-            }
-            String smtp = rehearse("SMTP", () -> sender.rehearse(SAMPLE, "<rehearsal@relay.invalid>", times));
-            String aws = rehearse("AWS", () -> dev.mailrelay.aws.AwsRehearsal.run(json, times));
+            int status = invoke();
+            String smtp = rehearse("SMTP", () -> sender.rehearse(SAMPLE, "<rehearsal@relay.invalid>"));
+            String aws = rehearse("AWS", () -> dev.mailrelay.aws.AwsRehearsal.run(json));
             int classes = Boolean.parseBoolean(System.getProperty(CLASS_LIST_SWITCH, "true")) ? loadClasses() : 0;
             Log.infof("primed the handler before the snapshot in %d ms (answer %d, SMTP rehearsal %s, AWS rehearsal %s, "
                     + "%d classes loaded from the list)", (System.nanoTime() - started) / 1_000_000, status, smtp, aws, classes);

@@ -48,7 +48,7 @@ public class RestoreWarmUp {
         Instant deadline = Instant.now().plus(BOUND);
         try (Deadlines.Scope scope = Deadlines.until(deadline)) {
             // The SMTP connection first: its round trips go on while the AWS calls below are made.
-            step("SMTP connection", () -> sender.warmUp(deadline));
+            step("SMTP secret (sign-in started)", () -> sender.warmUp(deadline));
             step("signing secret", () -> secrets.relaySecrets(false));
             step("idempotency store", store::warmUp);
         }

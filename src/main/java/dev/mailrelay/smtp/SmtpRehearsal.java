@@ -34,31 +34,23 @@ final class SmtpRehearsal {
     private SmtpRehearsal() {
     }
 
-    /** {@code times} conversations, one after the other, each on a new connection (what a first send opens). */
-    static void run(Vertx vertx, MailConfig like, java.util.function.Supplier<MailMessage> messages, int times, Duration limit)
-            throws Exception {
+    static void run(Vertx vertx, MailConfig like, MailMessage message, Duration limit) throws Exception {
         ThrowawayCertificate certificate = ThrowawayCertificate.localhost();
         SSLContext serverTls = SSLContext.getInstance("TLS");
         serverTls.init(certificate.keys.getKeyManagers(), null, null);
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            Thread server = new Thread(() -> {
-                for (int i = 0; i < times; i++) {
-                    serve(listener, serverTls, limit);
-                }
-            }, "smtp-rehearsal");
+            Thread server = new Thread(() -> serve(listener, serverTls, limit), "smtp-rehearsal");
             server.setDaemon(true);
             server.start();
             MailConfig config = new MailConfig(like).setHostname("localhost").setPort(listener.getLocalPort())
                     .setStarttls(StartTLSOptions.REQUIRED).setSsl(false).setLogin(LoginOption.REQUIRED)
                     .setUsername("rehearsal").setPassword("rehearsal").setAuthMethods("PLAIN")
                     .setTrustOptions(TrustOptions.wrap(certificate.trust)).setKeepAlive(false);
-            for (int i = 0; i < times; i++) {
-                MailClient client = MailClient.create(vertx, new MailConfig(config));
-                try {
-                    client.sendMail(messages.get()).await().atMost(limit);
-                } finally {
-                    client.close().await().atMost(limit);
-                }
+            MailClient client = MailClient.create(vertx, config);
+            try {
+                client.sendMail(message).await().atMost(limit);
+            } finally {
+                client.close().await().atMost(limit);
             }
             server.join(limit.toMillis());
         }

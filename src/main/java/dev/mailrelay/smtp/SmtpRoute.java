@@ -243,8 +243,8 @@ final class SmtpRoute {
     }
 
     /** Sends {@code message} with this route's settings to a server of its own on loopback ({@link SmtpRehearsal}). */
-    void rehearse(java.util.function.Supplier<io.vertx.ext.mail.MailMessage> messages, int times, Duration limit) throws Exception {
-        SmtpRehearsal.run(vertx, config, messages, times, limit);
+    void rehearse(io.vertx.ext.mail.MailMessage message, Duration limit) throws Exception {
+        SmtpRehearsal.run(vertx, config, message, limit);
     }
 
     /**

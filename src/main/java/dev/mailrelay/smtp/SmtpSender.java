@@ -170,9 +170,9 @@ public class SmtpSender {
      * server of the relay's own on loopback with a throwaway certificate and password, so the first
      * real send after a restore runs compiled code ({@link SmtpRehearsal}). No secret is read.
      */
-    public void rehearse(Message n, String messageId, int times) throws Exception {
+    public void rehearse(Message n, String messageId) throws Exception {
         if (primary != null) {
-            primary.rehearse(() -> message(n, n.fromAddress(), messageId), times, Duration.ofSeconds(10));
+            primary.rehearse(message(n, n.fromAddress(), messageId), Duration.ofSeconds(10));
         }
     }
 

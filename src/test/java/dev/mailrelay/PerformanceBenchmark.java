@@ -123,6 +123,7 @@ public final class PerformanceBenchmark {
         if (WARM_MESSAGES > 0) {
             report.append('\n').append(warm(smtp, certs)).append('\n').append(floor(smtp, certs));
         }
+        report.append('\n').append(NodeRelayBenchmark.run(smtp, certs, COLD_STARTS, WARM_MESSAGES)); // side by side
         smtp.stop();
         cleanUp.forEach(Runnable::run);
         Files.writeString(Path.of("target", "benchmark.md"), report);

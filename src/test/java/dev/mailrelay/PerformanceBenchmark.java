@@ -395,7 +395,8 @@ public final class PerformanceBenchmark {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, tmf.getTrustManagers(), null);
         byte[] mime = ("From: noreply@mail.example.com\r\nTo: jane.doe@example.org\r\nSubject: Verify your email\r\n"
-                + "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n" + Relay.notification().get("text") + "\r\n.\r\n")
+                + "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n" + ((String) Relay.notification().get("text")).replace("\n", "\r\n")
+                + "\r\n.\r\n") // CRLF: the server refuses a bare LF
                 .getBytes(StandardCharsets.US_ASCII);
         try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), smtp.port())) {
             Smtp c = new Smtp(plain);

@@ -334,9 +334,10 @@ public final class PerformanceBenchmark {
 
     private static String warm(TestSmtpServer smtp, SmtpServerResource.Certificates certs) throws Exception {
         try (LambdaRuntimeStandIn runtime = new LambdaRuntimeStandIn();
-                PackagedFunction function = PackagedFunction.start(JAVA, runtime.address(), env(smtp, certs),
-                        Path.of("target", "benchmark-warm.log"), java.util.stream.Stream.concat(
-                                Stream.of(LAMBDA_MEMORY, "-XX:TieredStopAtLevel=1"), EXTRA.stream()).toList())) {
+                // Lambda's JVM settings for 1024 MB on one core, as the SnapStart rows and the Node relay get.
+                PackagedFunction function = PackagedFunction.start(oneCore(JAVA), runtime.address(), env(smtp, certs),
+                        Path.of("target", "benchmark-warm.log"), java.util.stream.Stream.concat(Stream.of(LAMBDA_MEMORY,
+                                "-XX:+UseSerialGC", "-XX:MaxHeapSize=870m", "-XX:TieredStopAtLevel=1"), EXTRA.stream()).toList())) {
             for (int i = 0; i < WARM_UP; i++) {
                 runtime.invoke(PackagedFunctionIT.event(Relay.notification()), Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
             }

@@ -37,6 +37,7 @@ public class RestoreWarmUp {
 
     /** Starts the warm-up and returns at once; never throws. */
     Thread start() {
+        sender.prepareWarmUp(); // before any event can arrive: the first send waits for this connection
         Thread thread = new Thread(this::run, "restore-warm-up");
         thread.setDaemon(true);
         thread.start();

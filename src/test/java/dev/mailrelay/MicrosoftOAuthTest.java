@@ -111,6 +111,23 @@ class MicrosoftOAuthTest {
         assertThat(smtp.received()).isEmpty();
     }
 
+    @jakarta.inject.Inject
+    RestoreWarmUp restoreWarmUp;
+
+    /** After a SnapStart restore the warm-up fetches the token: refused, it counts as fetched for the first send. */
+    @Test
+    void answers502AtOnceWhenTheTokenFetchedAfterTheRestoreIsRefused() throws Exception {
+        tokens.issues("token-one", "token-two");
+        restoreWarmUp.start().join();
+        for (int i = 0; i < 200 && smtp.logins() < 1; i++) {
+            Thread.sleep(25);
+        }
+        Relay.post(Relay.notification()).statusCode(502).body("smtp_code", equalTo(535));
+        assertThat(tokens.calls()).as("no second token for the first send").isEqualTo(1);
+        assertThat(smtp.logins()).isEqualTo(1);
+        assertThat(smtp.received()).isEmpty();
+    }
+
     /** Rotated in Secrets Manager (here: the variable the stand-in serves): after invalid_client the secret is read once more. */
     @Test
     void answersWithTheProvidersWordsAndAsksOnlyOnceWhenThePlainSecretIsWrong() {

@@ -34,6 +34,8 @@ class RestoreWarmUpTest {
 
     @Inject
     RestoreWarmUp warmUp;
+    @Inject
+    dev.mailrelay.smtp.SmtpSender sender;
 
     @BeforeEach
     void reset() {
@@ -76,6 +78,29 @@ class RestoreWarmUpTest {
         Relay.post(Relay.notification()).statusCode(502).body("smtp_code", equalTo(535));
 
         assertThat(smtp.logins()).isEqualTo(1); // the same password is not tried twice: accounts lock
+        assertThat(smtp.received()).isEmpty();
+    }
+
+    /** The event may even come before the warm-up's thread runs: the send still waits for its connection. */
+    @Test
+    void firstSendArrivingBeforeTheWarmUpRunsWaitsForIt() throws Exception {
+        sender.prepareWarmUp(); // what the restore hook does before it starts the thread
+        var answer = java.util.concurrent.CompletableFuture.supplyAsync(() -> Relay.post(Relay.notification()).extract().statusCode());
+        Thread.sleep(300);
+        warmUp.run();
+        assertThat(answer.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(200);
+        assertThat(smtp.connections()).isEqualTo(1);
+        assertThat(smtp.logins()).isEqualTo(1);
+    }
+
+    /** A server that stays silent for the warm-up is not tried a second time by the send (its sign-in may be a slow refusal). */
+    @Test
+    void silentServerAfterTheRestoreIsNotTriedTwice() {
+        smtp.breakAt(TestSmtpServer.Stage.GREETING, TestSmtpServer.Kind.SILENCE);
+        warmUp.start();
+        Relay.post(Relay.notification()).statusCode(503).body("retryable", equalTo(true))
+                .body("detail", org.hamcrest.Matchers.containsString("nothing was sent"));
+        assertThat(smtp.connections()).isEqualTo(1);
         assertThat(smtp.received()).isEmpty();
     }
 

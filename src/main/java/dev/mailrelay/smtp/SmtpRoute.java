@@ -62,14 +62,14 @@ final class SmtpRoute {
     /** How long a send on a kept-alive connection may take to reach its message (the RSET check). */
     final Duration reuseTimeout;
     /** The client that has delivered at least once, so its next send reuses a kept-alive connection. */
-    private MailClient proven;
+    private volatile MailClient proven;
     private MailClient client;
     private long lastUsedNanos;
     /** Index into {@link #MECHANISMS}: moves on only when the server does not offer this one (no login was tried). */
     private int mechanism;
     private String passwordInUse;
-    /** The connection {@link #warmUp} is opening, taken by the first send. */
-    private java.util.concurrent.CompletableFuture<Opened> warming;
+    /** The connection a restore's warm-up is opening, taken by the first send. */
+    private final java.util.concurrent.atomic.AtomicReference<WarmUp> warming = new java.util.concurrent.atomic.AtomicReference<>();
 
     SmtpRoute(String name, Vertx vertx, SendPolicy policy, SmtpConfig smtp, MailAccount mail, String heloName) {
         this.name = name;
@@ -174,72 +174,107 @@ final class SmtpRoute {
     private record Opened(MailClient client, Throwable failure) {
     }
 
+    /** One warm-up: when it started, the client it opens a connection with (once known), and how that ended. */
+    private static final class WarmUp {
+        final long startedNanos = System.nanoTime();
+        final java.time.Instant started = java.time.Instant.now();
+        final java.util.concurrent.CompletableFuture<Opened> outcome = new java.util.concurrent.CompletableFuture<>();
+        volatile MailClient opening;
+    }
+
     /**
-     * After a SnapStart restore: reads the secret (or fetches the token) and opens a signed-in
-     * connection in the client's pool, without waiting for it. The first send takes it over
-     * ({@link #awaitWarmUp}); with SMTP_KEEP_ALIVE=0s there is nothing to keep, so nothing happens.
+     * On the restore hook's own thread, before the warm-up's thread starts and before any event can
+     * arrive: from now on the first send waits for the warm-up's connection instead of opening one.
+     */
+    void prepareWarmUp() {
+        if (keepAliveNanos != 0) {
+            warming.set(new WarmUp());
+        }
+    }
+
+    /**
+     * After a SnapStart restore, off the request path: reads the secret (or fetches the token)
+     * outside this route's lock, then opens a signed-in connection in the client's pool without
+     * waiting for it. The first send takes it over ({@link #awaitWarmUp}).
      */
     void warmUp(java.time.Instant deadline) {
-        if (keepAliveNanos == 0) {
-            return;
-        }
-        java.util.concurrent.CompletableFuture<Opened> outcome = new java.util.concurrent.CompletableFuture<>();
-        synchronized (this) {
-            warming = outcome; // before the secret is read: a send arriving meanwhile waits for this connection
+        WarmUp warmUp = warming.get();
+        if (warmUp == null) {
+            return; // SMTP_KEEP_ALIVE=0s, or a send took over already
         }
         MailClient opening;
         try {
+            if (config.getUsername() != null) {
+                signIn.secret(false, deadline); // cached for client(): no network call under the lock
+            }
             opening = client(deadline);
         } catch (RuntimeException e) {
-            outcome.complete(new Opened(null, null)); // the send reads the secret itself, with its own answer
+            warmUp.outcome.complete(new Opened(null, null)); // the send reads the secret itself, with its own answer
             throw e;
         }
-        long started = System.nanoTime();
+        warmUp.opening = opening;
         PooledConnection.open(opening.getDelegate(), config.getOwnHostname(), vertx.getDelegate().getOrCreateContext())
                 .whenComplete((ok, failure) -> {
                     Log.debugf("the %s SMTP connection after the restore: %s in %d ms", name, failure == null ? "signed in" : "failed",
-                            (System.nanoTime() - started) / 1_000_000);
+                            (System.nanoTime() - warmUp.startedNanos) / 1_000_000);
                     if (failure == null) {
-                        delivered(opening); // its connection is kept alive: the first send reuses it
+                        proven = opening; // its connection is kept alive: the first send reuses it
                     }
-                    outcome.complete(new Opened(opening, failure));
+                    warmUp.outcome.complete(new Opened(opening, failure));
                 });
     }
 
     /**
-     * For the first send after {@link #warmUp}: waits up to {@code max} for its connection (what a
-     * new one would take anyway). Returns the refusal of its login, which the send must take as
-     * its own rather than sign in again with the same secret; null otherwise (a failure of another
-     * kind drops the client, and the send opens a connection itself).
+     * For the first send after a restore: waits for the warm-up's connection as long as a new one
+     * would have been given (the session timeout, counted from the warm-up's start, within
+     * {@code left}). Returns the failure the send must end with instead of signing in again: a
+     * login refused there (the send's one login; {@code refusedSince} receives when its secret was
+     * obtained), or a server that stayed silent (its sign-in may still be a slow refusal). Null: go on,
+     * with the warm-up's connection if it is ready, or with one of the send's own.
      */
-    Throwable awaitWarmUp(Duration max) {
-        java.util.concurrent.CompletableFuture<Opened> outcome;
-        synchronized (this) {
-            outcome = warming;
-            warming = null;
-        }
-        if (outcome == null) {
+    SmtpFailure awaitWarmUp(Duration left, java.util.function.Consumer<java.time.Instant> refusedSince) {
+        WarmUp warmUp = warming.getAndSet(null);
+        if (warmUp == null) {
             return null;
         }
+        long untilNanos = Math.min(warmUp.startedNanos + sessionTimeout.toNanos(), System.nanoTime() + left.toNanos());
         Opened opened;
         try {
-            opened = outcome.get(max.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-            return null; // still opening: the send opens another connection
+            opened = warmUp.outcome.get(Math.max(0, untilNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException silent) {
+            MailClient opening = warmUp.opening;
+            if (opening == null) {
+                return null; // still reading the secret: the send reads it too (one read at a time) and connects itself
+            }
+            discard(opening);
+            return new SmtpFailure.SmtpUnavailable("the SMTP server did not get as far as taking the message in time "
+                    + "(connect, greeting, EHLO, STARTTLS or AUTH); nothing was sent", null, SmtpFailure.Phase.BEFORE_DATA, false);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
         }
-        Throwable failure = opened.failure();
-        if (failure == null) {
+        if (opened.failure() == null) {
+            synchronized (this) {
+                if (client == opened.client()) {
+                    lastUsedNanos = System.nanoTime(); // idle from now, not from when the warm-up began
+                }
+            }
             return null;
         }
+        Throwable failure = opened.failure();
         Log.debugf("the connection opened after the restore failed: %s", failure.getMessage());
         if (SmtpErrors.mechanismNotOffered(failure) && useNextMechanism(opened.client())) {
             return null;
         }
         discard(opened.client());
-        return SmtpErrors.classify(failure, false, oauth()) instanceof SmtpFailure.SmtpAuthFailed ? failure : null;
+        SmtpFailure classified = SmtpErrors.classify(failure, false, oauth());
+        if (classified instanceof SmtpFailure.SmtpAuthFailed) {
+            refusedSince.accept(warmUp.started);
+            return classified;
+        }
+        return null;
     }
 
     /** Sends {@code message} with this route's settings to a server of its own on loopback ({@link SmtpRehearsal}). */
@@ -276,7 +311,7 @@ final class SmtpRoute {
 
     /** Drops the client and its connection, and forgets the mechanism and password (tests). */
     synchronized void disconnect() {
-        warming = null;
+        warming.set(null);
         if (client != null) {
             discard(client);
         }
@@ -301,12 +336,12 @@ final class SmtpRoute {
     }
 
     /** Notes that {@code client} delivered: its connection is kept alive for the next send. */
-    synchronized void delivered(MailClient client) {
+    void delivered(MailClient client) {
         proven = client;
     }
 
     /** Whether a send with {@code client} reuses a kept-alive connection (rather than opening one). */
-    synchronized boolean reuses(MailClient client) {
+    boolean reuses(MailClient client) {
         return client == proven;
     }
 

@@ -52,6 +52,8 @@ public class SmtpSender {
     private static final class Attempts {
         final Instant deadline;
         final Instant started = Instant.now();
+        /** Since when the secret in use counts as obtained for this request (earlier when a restore's warm-up read it). */
+        Instant secretSince = started;
         int count;
         SmtpFailure last;
         boolean freshPassword;
@@ -208,7 +210,7 @@ public class SmtpSender {
             // Refused by the server (not by a token endpoint): worth one more login only with a new
             // secret, a password rotated in Secrets Manager or a freshly fetched token.
             // A token fetched for this very request, refused: a configuration problem, not a stale token.
-            if (e.reply() == null || !route.renewable() || attempts.freshPassword || route.renewedSince(attempts.started)
+            if (e.reply() == null || !route.renewable() || attempts.freshPassword || route.renewedSince(attempts.secretSince)
                     || !refreshed(route, attempts)) {
                 throw e.afterAttempts(attempts.count);
             }
@@ -239,10 +241,11 @@ public class SmtpSender {
      */
     private MailResult attempt(SmtpRoute route, java.util.function.Supplier<Handover> messages, Attempts attempts) {
         attempts.count++;
-        Throwable refused = route.awaitWarmUp(min(route.sessionTimeout, attempts.requireTime()));
-        if (refused != null) {
-            // The connection opened after the restore was refused its login: that was this send's one login.
-            throw attempts.last = route.lastFailure = SmtpErrors.classify(refused, false, route.oauth());
+        // After a restore: the warm-up's connection is this send's own; its refused login or its
+        // silence ends this attempt as if it had been the send's (no second login at this server).
+        SmtpFailure early = route.awaitWarmUp(attempts.requireTime(), since -> attempts.secretSince = since);
+        if (early != null) {
+            throw attempts.last = route.lastFailure = early;
         }
         for (int stale = 0;;) {
             attempts.requireTime();
@@ -294,6 +297,13 @@ public class SmtpSender {
         }
     }
 
+    /** Right after a SnapStart restore, before {@link #warmUp} runs: the first send will wait for its connection. */
+    public void prepareWarmUp() {
+        if (primary != null) {
+            primary.prepareWarmUp();
+        }
+    }
+
     /**
      * After a SnapStart restore, off the request path: reads the primary server's secret (or fetches
      * its token) and opens a signed-in connection that the first send reuses. Never throws.
@@ -307,10 +317,6 @@ public class SmtpSender {
         } catch (RuntimeException e) {
             Log.debugf("no SMTP connection opened after the restore: %s", e.getMessage());
         }
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** Waits for the session (up to the message's hand-over), then for the rest, within {@code left}. */

@@ -103,10 +103,12 @@ final class ThrowawayCertificate {
         } else if (length < 0x100) {
             out.write(0x81);
             out.write(length);
-        } else {
+        } else if (length < 0x10000) {
             out.write(0x82);
             out.write(length >> 8);
             out.write(length & 0xFF);
+        } else {
+            throw new IllegalArgumentException("a DER element of " + length + " octets is beyond these certificates");
         }
         out.writeBytes(content.toByteArray());
         return out.toByteArray();

@@ -29,8 +29,6 @@ final class NodeRelayBenchmark {
     private static final Path SOURCES = Path.of("src", "test", "node-relay");
     private static final Path DIR = Path.of("target", "node-relay");
     private static final List<String> FILES = List.of("index.mjs", "package.json", "package-lock.json");
-    /** As PerformanceBenchmark warms the Java function up before measuring. */
-    private static final int WARM_UP = 300;
 
     private NodeRelayBenchmark() {
     }
@@ -119,7 +117,7 @@ final class NodeRelayBenchmark {
                     if (!done.response().contains("\\\"status\\\":\\\"sent\\\"")) {
                         throw new IllegalStateException("not delivered: " + done.response());
                     }
-                    times.add(new Launch(done.answeredAtMillis() - start, runtime.firstPollAtMillis() - start, peakRssKb(process)));
+                    times.add(new Launch(done.answeredAtMillis() - start, runtime.firstPollAtMillis() - start, PerformanceBenchmark.status(process.pid(), "VmHWM:")));
                 } finally {
                     stopAndWait(process);
                 }
@@ -132,54 +130,18 @@ final class NodeRelayBenchmark {
         return "| " + title + ", cold start (median of " + launches + " launches) | process start → delivered notification answered"
                 + " | of which init (→ first poll) | first invocation | min | max | peak RSS after it (VmHWM) |\n"
                 + "|---|---|---|---|---|---|---|\n"
-                + "| node index.mjs, pooled transport made in init, connected on the first send | " + median(totals) + " ms | "
-                + median(inits) + " ms | " + median(firsts) + " ms | " + Collections.min(totals) + " ms | " + Collections.max(totals)
-                + " ms | " + median(rss) / 1024 + " MB |\n";
+                + "| node index.mjs, pooled transport made in init, connected on the first send | " + PerformanceBenchmark.median(totals) + " ms | "
+                + PerformanceBenchmark.median(inits) + " ms | " + PerformanceBenchmark.median(firsts) + " ms | " + Collections.min(totals) + " ms | " + Collections.max(totals)
+                + " ms | " + PerformanceBenchmark.median(rss) / 1024 + " MB |\n";
     }
 
-    /** PerformanceBenchmark.warm, step for step, on a Node.js instance. */
+    /** PerformanceBenchmark's warm path on a Node.js instance. */
     private static String warm(List<String> command, Map<String, String> env, TestSmtpServer smtp, int messages, String title)
             throws Exception {
         try (LambdaRuntimeStandIn runtime = new LambdaRuntimeStandIn()) {
             Process process = start(command, runtime.address(), env, Path.of("target", "benchmark-node-warm.log"));
             try {
-                for (int i = 0; i < WARM_UP; i++) {
-                    runtime.invoke(PackagedFunctionIT.event(Relay.notification()), Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
-                }
-                int connectionsBefore = smtp.connections();
-                List<Long> micros = new ArrayList<>();
-                for (int i = 0; i < messages; i++) {
-                    String event = PackagedFunctionIT.event(Relay.notification());
-                    long start = System.nanoTime();
-                    var done = runtime.invoke(event, Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
-                    micros.add((System.nanoTime() - start) / 1000);
-                    if (!done.response().contains("\\\"status\\\":\\\"sent\\\"")) {
-                        throw new IllegalStateException("not delivered: " + done.response());
-                    }
-                }
-                int smtpConnections = smtp.connections() - connectionsBefore;
-                List<Long> refused = new ArrayList<>();
-                for (int i = 0; i < WARM_UP + messages / 4; i++) {
-                    Map<String, Object> bad = Relay.notification();
-                    bad.put("to", "not an address");
-                    String event = PackagedFunctionIT.event(bad);
-                    long start = System.nanoTime();
-                    var done = runtime.invoke(event, Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
-                    if (i >= WARM_UP) {
-                        refused.add((System.nanoTime() - start) / 1000);
-                    }
-                    if (!done.response().contains("\"statusCode\":400")) {
-                        throw new IllegalStateException("not refused: " + done.response());
-                    }
-                }
-                return "| " + title + ", warm path: " + messages + " notifications, one instance (after " + WARM_UP
-                        + " warm-up) | value |\n|---|---|\n"
-                        + "| p50 (runtime API event → response) | " + ms(percentile(micros, 50)) + " |\n"
-                        + "| p99 | " + ms(percentile(micros, 99)) + " |\n"
-                        + "| same path refused before SMTP (400, " + refused.size() + " invocations): p50 / p99 | "
-                        + ms(percentile(refused, 50)) + " / " + ms(percentile(refused, 99)) + " |\n"
-                        + "| SMTP connections opened | " + smtpConnections + " |\n"
-                        + "| peak RSS of the function process (VmHWM) | " + peakRssKb(process) / 1024 + " MB |\n";
+                return PerformanceBenchmark.warmPath(runtime, smtp, messages, process.pid(), title + ", warm path");
             } finally {
                 stopAndWait(process);
             }
@@ -217,11 +179,6 @@ final class NodeRelayBenchmark {
         return pinned;
     }
 
-    private static long peakRssKb(Process process) throws IOException {
-        return Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status")).stream()
-                .filter(l -> l.startsWith("VmHWM:")).map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1L);
-    }
-
     private static Optional<Path> onPath(String name) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             Path candidate = Path.of(dir.isEmpty() ? "." : dir, name);
@@ -239,17 +196,4 @@ final class NodeRelayBenchmark {
         return out;
     }
 
-    private static long median(List<Long> values) {
-        return percentile(values, 50);
-    }
-
-    private static long percentile(List<Long> values, int p) {
-        List<Long> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
-    }
-
-    private static String ms(long micros) {
-        return String.format("%.2f ms", micros / 1000.0);
-    }
 }

@@ -33,7 +33,7 @@ public final class PerformanceBenchmark {
 
     private static final int COLD_STARTS = Integer.getInteger("benchmark.cold-starts", 10);
     private static final int WARM_MESSAGES = Integer.getInteger("benchmark.warm-messages", 2000);
-    private static final int WARM_UP = 300;
+    static final int WARM_UP = 300;
     /** {@code -Dbenchmark.snapstart-only=true}: only the SnapStart lifecycle (and the warm path), for quick comparisons. */
     private static final boolean SNAPSTART_ONLY = Boolean.getBoolean("benchmark.snapstart-only");
     /** Added to every launch, for diagnosis (for example a JFR recording); space-separated. */
@@ -288,7 +288,7 @@ public final class PerformanceBenchmark {
     }
 
     /** A figure in kB from /proc/PID/status ("VmHWM:", "VmRSS:"), or -1. */
-    private static long status(long pid, String field) throws IOException {
+    static long status(long pid, String field) throws IOException {
         return Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status")).stream().filter(l -> l.startsWith(field))
                 .map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1L);
     }
@@ -338,47 +338,55 @@ public final class PerformanceBenchmark {
                 PackagedFunction function = PackagedFunction.start(oneCore(JAVA), runtime.address(), env(smtp, certs),
                         Path.of("target", "benchmark-warm.log"), java.util.stream.Stream.concat(Stream.of(LAMBDA_MEMORY,
                                 "-XX:+UseSerialGC", "-XX:MaxHeapSize=870m", "-XX:TieredStopAtLevel=1"), EXTRA.stream()).toList())) {
-            for (int i = 0; i < WARM_UP; i++) {
-                runtime.invoke(PackagedFunctionIT.event(Relay.notification()), Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
-            }
-            int connectionsBefore = smtp.connections();
-            List<Long> micros = new ArrayList<>();
-            for (int i = 0; i < WARM_MESSAGES; i++) {
-                String event = PackagedFunctionIT.event(Relay.notification());
-                long start = System.nanoTime();
-                var done = runtime.invoke(event, Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
-                micros.add((System.nanoTime() - start) / 1000);
-                if (!done.response().contains("\\\"status\\\":\\\"sent\\\"")) {
-                    throw new IllegalStateException("not delivered: " + done.response());
-                }
-            }
-            int smtpConnections = smtp.connections() - connectionsBefore;
-            // The same path stopped after the signature, JSON and validation (a 400): Lambda and
-            // Quarkus plumbing plus the checks, without SMTP, so the SMTP share is a difference too.
-            List<Long> refused = new ArrayList<>();
-            for (int i = 0; i < WARM_UP + WARM_MESSAGES / 4; i++) {
-                Map<String, Object> bad = Relay.notification();
-                bad.put("to", "not an address");
-                String event = PackagedFunctionIT.event(bad);
-                long start = System.nanoTime();
-                var done = runtime.invoke(event, Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
-                if (i >= WARM_UP) {
-                    refused.add((System.nanoTime() - start) / 1000);
-                }
-                if (!done.response().contains("\"statusCode\":400")) {
-                    throw new IllegalStateException("not refused: " + done.response());
-                }
-            }
-            long rssKb = Files.readAllLines(Path.of("/proc", String.valueOf(function.pid()), "status")).stream()
-                    .filter(l -> l.startsWith("VmHWM:")).map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1L);
-            return "| warm path: " + WARM_MESSAGES + " notifications, one instance (after " + WARM_UP + " warm-up) | value |\n|---|---|\n"
-                    + "| p50 (runtime API event → response) | " + ms(percentile(micros, 50)) + " |\n"
-                    + "| p99 | " + ms(percentile(micros, 99)) + " |\n"
-                    + "| same path refused before SMTP (400, " + refused.size() + " invocations): p50 / p99 | "
-                    + ms(percentile(refused, 50)) + " / " + ms(percentile(refused, 99)) + " |\n"
-                    + "| SMTP connections opened | " + smtpConnections + " |\n"
-                    + "| peak RSS of the function process (VmHWM) | " + rssKb / 1024 + " MB |\n";
+            return warmPath(runtime, smtp, WARM_MESSAGES, function.pid(), "warm path");
         }
+    }
+
+    /**
+     * The warm path through {@code runtime}, whatever function polls it (process {@code pid}): after
+     * WARM_UP notifications, {@code messages} more timed from the event handed out to the response,
+     * the SMTP connections they opened, the same path refused with a 400, and the peak RSS. The
+     * NodeRelayBenchmark measures the Node.js relay with it too.
+     */
+    static String warmPath(LambdaRuntimeStandIn runtime, TestSmtpServer smtp, int messages, long pid, String title) throws Exception {
+        for (int i = 0; i < WARM_UP; i++) {
+            runtime.invoke(PackagedFunctionIT.event(Relay.notification()), Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
+        }
+        int connectionsBefore = smtp.connections();
+        List<Long> micros = new ArrayList<>();
+        for (int i = 0; i < messages; i++) {
+            String event = PackagedFunctionIT.event(Relay.notification());
+            long start = System.nanoTime();
+            var done = runtime.invoke(event, Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
+            micros.add((System.nanoTime() - start) / 1000);
+            if (!done.response().contains("\\\"status\\\":\\\"sent\\\"")) {
+                throw new IllegalStateException("not delivered: " + done.response());
+            }
+        }
+        int smtpConnections = smtp.connections() - connectionsBefore;
+        // The same path stopped after the signature, JSON and validation (a 400): Lambda and
+        // Quarkus plumbing plus the checks, without SMTP, so the SMTP share is a difference too.
+        List<Long> refused = new ArrayList<>();
+        for (int i = 0; i < WARM_UP + messages / 4; i++) {
+            Map<String, Object> bad = Relay.notification();
+            bad.put("to", "not an address");
+            String event = PackagedFunctionIT.event(bad);
+            long start = System.nanoTime();
+            var done = runtime.invoke(event, Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
+            if (i >= WARM_UP) {
+                refused.add((System.nanoTime() - start) / 1000);
+            }
+            if (!done.response().contains("\"statusCode\":400")) {
+                throw new IllegalStateException("not refused: " + done.response());
+            }
+        }
+        return "| " + title + ": " + messages + " notifications, one instance (after " + WARM_UP + " warm-up) | value |\n|---|---|\n"
+                + "| p50 (runtime API event → response) | " + ms(percentile(micros, 50)) + " |\n"
+                + "| p99 | " + ms(percentile(micros, 99)) + " |\n"
+                + "| same path refused before SMTP (400, " + refused.size() + " invocations): p50 / p99 | "
+                + ms(percentile(refused, 50)) + " / " + ms(percentile(refused, 99)) + " |\n"
+                + "| SMTP connections opened | " + smtpConnections + " |\n"
+                + "| peak RSS of the function process (VmHWM) | " + status(pid, "VmHWM:") / 1024 + " MB |\n";
     }
 
     /** The same messages over one open, authenticated STARTTLS connection from a plain client. */
@@ -456,17 +464,17 @@ public final class PerformanceBenchmark {
         }
     }
 
-    private static long median(List<Long> values) {
+    static long median(List<Long> values) {
         return percentile(values, 50);
     }
 
-    private static long percentile(List<Long> values, int p) {
+    static long percentile(List<Long> values, int p) {
         List<Long> sorted = new ArrayList<>(values);
         Collections.sort(sorted);
         return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
     }
 
-    private static String ms(long micros) {
+    static String ms(long micros) {
         return String.format("%.2f ms", micros / 1000.0);
     }
 }

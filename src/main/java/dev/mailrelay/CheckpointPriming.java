@@ -19,13 +19,15 @@ import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * Before a SnapStart snapshot, one real invocation of the Lambda HTTP handler: a Function URL
- * event for the notification endpoint whose signature is stale, answered 401 before any secret,
- * store or SMTP work. The snapshot then holds RESTEasy's routing, the Vert.x virtual channel, the
- * problem path and Jackson's writers loaded and compiled, which the first request after a
- * restore no longer pays for; then the classes of the list that invocation does not reach. It
- * writes no answer line (so no metric counts it), keeps no state, and never throws: a throwing
- * hook would fail the snapshot. After the restore it starts {@link RestoreWarmUp}.
+ * Before a SnapStart snapshot, {@link #ROUNDS} real invocations of the Lambda HTTP handler: a
+ * Function URL event for the notification endpoint whose signature is stale, answered 401 before
+ * any secret, store or SMTP work; as many runs of the request path's parts ({@link Primer}), mails
+ * to the SMTP rehearsal's server and AWS rehearsal calls. The snapshot then holds RESTEasy's
+ * routing, the Vert.x virtual channel, the problem path, Jackson, the mail client and the AWS
+ * client loaded and compiled, which the first request after a restore no longer pays for; then the
+ * classes of the list they do not reach. It writes no answer line (so no metric counts it), keeps
+ * no state, and never throws: a throwing hook would fail the snapshot. After the restore it starts
+ * {@link RestoreWarmUp}.
  */
 @Singleton
 public class CheckpointPriming implements Resource {
@@ -34,6 +36,13 @@ public class CheckpointPriming implements Resource {
     static final String CLASS_LIST = "checkpoint-classes.txt";
     /** A system property that turns the class list off (the benchmark, when it generates the list anew). */
     static final String CLASS_LIST_SWITCH = "mailrelay.checkpoint-classes";
+
+    /**
+     * How many times each path runs before the snapshot: past the JIT's thresholds (C1 compiles a
+     * method after about 200 calls), so the first request after a restore runs compiled code
+     * rather than the interpreter (docs/performance.md: 119 → 74 ms for about 5 s more at publish).
+     */
+    static final int ROUNDS = 1000;
 
     /** While true, {@link AnswerLog} writes nothing: the priming invocation is not traffic. */
     static volatile boolean running;
@@ -48,12 +57,15 @@ public class CheckpointPriming implements Resource {
     private final dev.mailrelay.smtp.SmtpSender sender;
     private final com.fasterxml.jackson.databind.ObjectMapper json;
 
+    private final jakarta.enterprise.inject.Instance<NotificationResource> resource;
+
     CheckpointPriming(LambdaHttpHandler handler, RestoreWarmUp warmUp, dev.mailrelay.smtp.SmtpSender sender,
-            com.fasterxml.jackson.databind.ObjectMapper json) {
+            com.fasterxml.jackson.databind.ObjectMapper json, jakarta.enterprise.inject.Instance<NotificationResource> resource) {
         this.handler = handler;
         this.warmUp = warmUp;
         this.sender = sender;
         this.json = json;
+        this.resource = resource;
     }
 
     private interface Rehearsal {
@@ -81,9 +93,13 @@ public class CheckpointPriming implements Resource {
     public void beforeCheckpoint(org.crac.Context<? extends Resource> context) {
         long started = System.nanoTime();
         try {
-            int status = invoke();
-            String smtp = rehearse("SMTP", () -> sender.rehearse(SAMPLE, "<rehearsal@relay.invalid>"));
-            String aws = rehearse("AWS", () -> dev.mailrelay.aws.AwsRehearsal.run(json));
+            int status = 0;
+            for (int i = 0; i < ROUNDS; i++) {
+                status = invoke();
+                Primer.requestPath(resource.get(), sender, json);
+            }
+            String smtp = rehearse("SMTP", () -> sender.rehearse(SAMPLE, "<rehearsal@relay.invalid>", ROUNDS));
+            String aws = rehearse("AWS", () -> dev.mailrelay.aws.AwsRehearsal.run(json, ROUNDS));
             int classes = Boolean.parseBoolean(System.getProperty(CLASS_LIST_SWITCH, "true")) ? loadClasses() : 0;
             Log.infof("primed the handler before the snapshot in %d ms (answer %d, SMTP rehearsal %s, AWS rehearsal %s, "
                     + "%d classes loaded from the list)", (System.nanoTime() - started) / 1_000_000, status, smtp, aws, classes);

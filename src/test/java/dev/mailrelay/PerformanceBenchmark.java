@@ -49,13 +49,25 @@ public final class PerformanceBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
+        try {
+            run();
+        } catch (Exception | Error e) {
+            // exec:java would otherwise wait for the stand-ins' threads forever, with no report.
+            e.printStackTrace();
+            System.exit(1);
+        }
+    }
+
+    private static void run() throws Exception {
+        int cores = Runtime.getRuntime().availableProcessors();
+        String standIns = offTheFunctionsCore();
         SmtpServerResource.Certificates certs = SmtpServerResource.certificates();
         TestSmtpServer smtp = new TestSmtpServer(certs.keyStores(), SmtpServerResource.STORE_PASSWORD, false);
         int feature = featureVersion(JAVA);
         StringBuilder report = new StringBuilder();
-        report.append("machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores; function JVM: ")
+        report.append("machine: ").append(cores).append(" cores; function JVM: ")
                 .append(JAVA).append(" (Java ").append(feature).append("); function.zip ")
-                .append(Files.size(Path.of("target", "function.zip")) / 1024).append(" KiB\n\n");
+                .append(Files.size(Path.of("target", "function.zip")) / 1024).append(" KiB; ").append(standIns).append("\n\n");
         Map<String, String> plain = env(smtp, certs);
         List<Runnable> cleanUp = new ArrayList<>();
         Map<String, String> deployed = deployedEnv(plain, cleanUp);
@@ -118,6 +130,7 @@ public final class PerformanceBenchmark {
             report.append(classList(deployed)).append('\n');
         }
         if (COLD_STARTS > 0) {
+            warmStandIns(deployed, smtp, certs);
             report.append('\n').append(snapStart(deployed, COLD_STARTS, feature));
         }
         if (WARM_MESSAGES > 0) {
@@ -287,10 +300,91 @@ public final class PerformanceBenchmark {
         return "class list: " + afterRestore.size() + " classes written to " + CLASS_LIST + "\n";
     }
 
+    /**
+     * Before the SnapStart launches: the stand-ins answer as the warm services they stand for
+     * (Secrets Manager, DynamoDB, an SMTP provider) rather than as JVMs meeting their first
+     * requests, which would otherwise dominate the first launches' figures: 300 secret reads, 300
+     * claims and releases, 100 SMTP sessions with STARTTLS, AUTH and a message, 5 000 parses.
+     */
+    private static void warmStandIns(Map<String, String> deployed, TestSmtpServer smtp, SmtpServerResource.Certificates certs)
+            throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var keys = new dev.mailrelay.aws.AwsCredentials(json);
+        var secrets = new dev.mailrelay.aws.AwsJsonClient("secretsmanager", "secretsmanager", "1.1",
+                java.util.Optional.of(java.net.URI.create(deployed.get("RELAY_SECRETS_ENDPOINT"))), keys, json);
+        var dynamo = new dev.mailrelay.aws.AwsJsonClient("dynamodb", "DynamoDB_20120810", "1.0",
+                java.util.Optional.of(java.net.URI.create(deployed.get("RELAY_IDEMPOTENCY_ENDPOINT"))), keys, json);
+        String table = deployed.get("RELAY_IDEMPOTENCY_TABLE");
+        for (int i = 0; i < 300; i++) {
+            secrets.call("GetSecretValue", Map.of("SecretId", SecretsManagerStandIn.RELAY_SECRET_ARN));
+            Map<String, Object> key = Map.of("id", Map.of("S", "benchmark-warm-up-" + i));
+            dynamo.call("PutItem", Map.of("TableName", table, "Item", key));
+            dynamo.call("DeleteItem", Map.of("TableName", table, "Key", key));
+        }
+        SSLContext context = clientTls(certs);
+        for (int i = 0; i < 100; i++) {
+            try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), smtp.port())) {
+                plain.setTcpNoDelay(true);
+                Smtp c = new Smtp(plain);
+                c.expect(220);
+                c.cmd("EHLO warm-up", 250);
+                c.cmd("STARTTLS", 220);
+                SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, "localhost", smtp.port(), true);
+                tls.startHandshake();
+                c = new Smtp(tls);
+                c.cmd("EHLO warm-up", 250);
+                c.cmd("AUTH PLAIN " + Base64.getEncoder().encodeToString(("\0" + TestSmtpServer.USERNAME + "\0" + TestSmtpServer.PASSWORD)
+                        .getBytes(StandardCharsets.UTF_8)), 235);
+                c.cmd("MAIL FROM:<relay@mail.example.com>", 250);
+                c.cmd("RCPT TO:<jane.doe@example.org>", 250);
+                c.cmd("DATA", 354);
+                c.out.write(WARM_UP_MESSAGE);
+                c.out.flush();
+                c.expect(250);
+                c.cmd("QUIT", 221);
+            }
+        }
+        TestSmtpServer.warmUp(java.util.Arrays.copyOf(WARM_UP_MESSAGE, WARM_UP_MESSAGE.length - 3), 5_000);
+    }
+
+    /** A login mail as the relay writes one (multipart, quoted-printable), ending in the final dot. */
+    private static final byte[] WARM_UP_MESSAGE = ("From: Example <noreply@mail.example.com>\r\nTo: jane.doe@example.org\r\n"
+            + "Subject: =?UTF-8?Q?Verify_your_email_=E2=80=93?=\r\nMessage-ID: <warm-up@mail.example.com>\r\nMIME-Version: 1.0\r\n"
+            + "Content-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            + "Content-Transfer-Encoding: quoted-printable\r\n\r\nHello Jane, verify: https://example.com/v?t=3Dx\r\n--b1\r\n"
+            + "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+            + "<p>Hello Jane, <a href=3D\"https://example.com/v?t=3Dx\">verify</a>.</p>\r\n--b1--\r\n.\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
+
     /** A figure in kB from /proc/PID/status ("VmHWM:", "VmRSS:"), or -1. */
     static long status(long pid, String field) throws IOException {
         return Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status")).stream().filter(l -> l.startsWith(field))
                 .map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1L);
+    }
+
+    /** User plus system CPU time of process {@code pid} so far, from /proc/PID/stat (clock ticks of 10 ms). */
+    static long cpuMillis(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10; // utime, stime (fields 14, 15)
+    }
+
+    /**
+     * Moves this JVM (the SMTP server, the Runtime API, Secrets Manager and the Node.js relay's
+     * stand-ins, and DynamoDB Local, which it starts) to core 1, so that the function's core 0 is its
+     * own, as a Lambda's share of a CPU is: their threads and their JIT compilers otherwise take
+     * turns on it with the function (a first request once measured 786 ms while this JVM's C2
+     * compiler ran on both cores).
+     */
+    private static String offTheFunctionsCore() throws IOException, InterruptedException {
+        Path taskset = Path.of("/usr/bin/taskset");
+        if (!Files.isExecutable(taskset) || Runtime.getRuntime().availableProcessors() < 2) {
+            return "stand-ins share the function's cores";
+        }
+        Process p = new ProcessBuilder(taskset.toString(), "-a", "-p", "-c", "1", String.valueOf(ProcessHandle.current().pid()))
+                .redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor() == 0 ? "stand-ins on core 1, the function on core 0" : "stand-ins share the function's cores";
     }
 
     /** The java launcher pinned to one CPU (taskset), or as it is when there is no taskset. */
@@ -352,7 +446,11 @@ public final class PerformanceBenchmark {
         for (int i = 0; i < WARM_UP; i++) {
             runtime.invoke(PackagedFunctionIT.event(Relay.notification()), Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
         }
+        // The server's checks compiled on this relay's own message, whichever relay runs first.
+        List<TestSmtpServer.Received> sample = smtp.received();
+        TestSmtpServer.warmUp(sample.get(sample.size() - 1).data(), 5_000);
         int connectionsBefore = smtp.connections();
+        long cpuBefore = cpuMillis(pid);
         List<Long> micros = new ArrayList<>();
         for (int i = 0; i < messages; i++) {
             String event = PackagedFunctionIT.event(Relay.notification());
@@ -364,6 +462,7 @@ public final class PerformanceBenchmark {
             }
         }
         int smtpConnections = smtp.connections() - connectionsBefore;
+        long cpu = cpuMillis(pid) - cpuBefore;
         // The same path stopped after the signature, JSON and validation (a 400): Lambda and
         // Quarkus plumbing plus the checks, without SMTP, so the SMTP share is a difference too.
         List<Long> refused = new ArrayList<>();
@@ -385,29 +484,29 @@ public final class PerformanceBenchmark {
                 + "| p99 | " + ms(percentile(micros, 99)) + " |\n"
                 + "| same path refused before SMTP (400, " + refused.size() + " invocations): p50 / p99 | "
                 + ms(percentile(refused, 50)) + " / " + ms(percentile(refused, 99)) + " |\n"
+                + "| CPU time of the function process per notification (user + system) | " + ms(cpu * 1000 / messages) + " |\n"
                 + "| SMTP connections opened | " + smtpConnections + " |\n"
                 + "| peak RSS of the function process (VmHWM) | " + status(pid, "VmHWM:") / 1024 + " MB |\n";
     }
 
     /** The same messages over one open, authenticated STARTTLS connection from a plain client. */
     private static String floor(TestSmtpServer smtp, SmtpServerResource.Certificates certs) throws Exception {
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        int i = 0;
-        try (var in = Files.newInputStream(certs.ca())) {
-            for (var cert : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                trust.setCertificateEntry("ca" + i++, cert);
-            }
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
-        byte[] mime = ("From: noreply@mail.example.com\r\nTo: jane.doe@example.org\r\nSubject: Verify your email\r\n"
-                + "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n" + ((String) Relay.notification().get("text")).replace("\n", "\r\n")
-                + "\r\n.\r\n") // CRLF: the server refuses a bare LF
-                .getBytes(StandardCharsets.US_ASCII);
+        SSLContext context = clientTls(certs);
+        // The relay's own last message (what the server just parsed for it), or a plain one.
+        List<TestSmtpServer.Received> received = smtp.received();
+        byte[] mime = received.isEmpty()
+                ? ("From: noreply@mail.example.com\r\nTo: jane.doe@example.org\r\nSubject: Verify your email\r\n"
+                        + "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n"
+                        + ((String) Relay.notification().get("text")).replace("\n", "\r\n") + "\r\n").getBytes(StandardCharsets.US_ASCII)
+                : received.get(received.size() - 1).data();
+        return floor(smtp, context, mime, false) + "\n" + floor(smtp, context, mime, true);
+    }
+
+    private static String floor(TestSmtpServer smtp, SSLContext context, byte[] message, boolean lineByLine) throws Exception {
+        byte[] mime = java.util.Arrays.copyOf(message, message.length + 3);
+        System.arraycopy(".\r\n".getBytes(StandardCharsets.US_ASCII), 0, mime, message.length, 3);
         try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), smtp.port())) {
+            plain.setTcpNoDelay(true); // as Vert.x and the Node relay set it
             Smtp c = new Smtp(plain);
             c.expect(220);
             c.cmd("EHLO floor", 250);
@@ -425,17 +524,52 @@ public final class PerformanceBenchmark {
                 c.cmd("MAIL FROM:<relay@mail.example.com>", 250);
                 c.cmd("RCPT TO:<jane.doe@example.org>", 250);
                 c.cmd("DATA", 354);
-                c.out.write(mime);
-                c.out.flush();
+                if (lineByLine) { // as Vert.x mail writes a body: one TLS record per line
+                    for (int from = 0, to; from < mime.length; from = to) {
+                        to = indexOf(mime, (byte) '\n', from) + 1;
+                        c.out.write(mime, from, to - from);
+                        c.out.flush();
+                    }
+                } else {
+                    c.out.write(mime);
+                    c.out.flush();
+                }
                 c.expect(250);
                 if (m >= WARM_UP) {
                     micros.add((System.nanoTime() - start) / 1000);
                 }
             }
             c.cmd("QUIT", 221);
-            return "| floor: the same messages over one open SMTP connection, plain client | value |\n|---|---|\n"
+            return "| floor: the same messages over one open SMTP connection, plain client" + (lineByLine ? ", a write per line" : "")
+                    + " (" + message.length + " octets) | value |\n|---|---|\n"
                     + "| p50 | " + ms(percentile(micros, 50)) + " |\n| p99 | " + ms(percentile(micros, 99)) + " |\n";
         }
+    }
+
+    /** A client TLS context that trusts the test server's CA. */
+    private static SSLContext clientTls(SmtpServerResource.Certificates certs) throws Exception {
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        int i = 0;
+        try (var in = Files.newInputStream(certs.ca())) {
+            for (var cert : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trust.setCertificateEntry("ca" + i++, cert);
+            }
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        return context;
+    }
+
+    private static int indexOf(byte[] bytes, byte b, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            if (bytes[i] == b) {
+                return i;
+            }
+        }
+        return bytes.length - 1;
     }
 
     private static final class Smtp {

@@ -16,7 +16,7 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * Before a SnapStart snapshot: one signed AWS JSON call (SigV4, the JDK's HTTP client, Jackson
+ * Before a SnapStart snapshot: signed AWS JSON calls (SigV4, the JDK's HTTP client, Jackson
  * both ways) answered by a server of its own on loopback, so the first claim and secret read after
  * a restore run compiled code. Throwaway keys, no AWS endpoint, no secret; the connection is
  * closed (not kept for reuse) before it returns.
@@ -26,9 +26,14 @@ public final class AwsRehearsal {
     private AwsRehearsal() {
     }
 
-    public static void run(ObjectMapper json) throws IOException, InterruptedException {
+    /** {@code calls} calls, each on a connection of its own (the stand-in closes each). */
+    public static void run(ObjectMapper json, int calls) throws IOException, InterruptedException {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            Thread server = new Thread(() -> serve(listener), "aws-rehearsal");
+            Thread server = new Thread(() -> {
+                for (int i = 0; i < calls; i++) {
+                    serve(listener);
+                }
+            }, "aws-rehearsal");
             server.setDaemon(true);
             server.start();
             Map<String, String> env = Map.of("AWS_REGION", "us-east-1", "AWS_ACCESS_KEY_ID", "AKIAREHEARSAL",
@@ -36,7 +41,9 @@ public final class AwsRehearsal {
             AwsCredentials keys = new AwsCredentials(env::get, name -> null, json, Clock.systemUTC());
             AwsJsonClient client = new AwsJsonClient("dynamodb", "DynamoDB_20120810", "1.0",
                     Optional.of(URI.create("http://127.0.0.1:" + listener.getLocalPort())), keys, json);
-            client.call("GetItem", Map.of("TableName", "rehearsal", "Key", Map.of("id", Map.of("S", "rehearsal"))));
+            for (int i = 0; i < calls; i++) {
+                client.call("GetItem", Map.of("TableName", "rehearsal", "Key", Map.of("id", Map.of("S", "rehearsal"))));
+            }
             server.join(5000);
         }
     }

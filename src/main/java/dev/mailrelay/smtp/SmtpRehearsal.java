@@ -25,7 +25,7 @@ import io.vertx.mutiny.ext.mail.MailClient;
 /**
  * Before a SnapStart snapshot: one whole conversation of the mail client as the relay configures
  * it (connect, EHLO, STARTTLS with a TLS 1.2+ handshake that checks the certificate and host name,
- * EHLO, AUTH, MAIL, RCPT, DATA, QUIT) with a server of its own on loopback, so the TLS, Netty and
+ * EHLO, AUTH, then MAIL, RCPT, DATA and RSET for each mail, QUIT) with a server of its own on loopback, so the TLS, Netty and
  * mail-client code of a first send is loaded and compiled in the snapshot. A throwaway certificate
  * and password; nothing leaves the machine, and every socket is closed before it returns.
  */
@@ -34,7 +34,8 @@ final class SmtpRehearsal {
     private SmtpRehearsal() {
     }
 
-    static void run(Vertx vertx, MailConfig like, MailMessage message, Duration limit) throws Exception {
+    /** Sends {@code message} {@code mails} times over one connection (kept alive between them, so RSET too). */
+    static void run(Vertx vertx, MailConfig like, MailMessage message, Duration limit, int mails) throws Exception {
         ThrowawayCertificate certificate = ThrowawayCertificate.localhost();
         SSLContext serverTls = SSLContext.getInstance("TLS");
         serverTls.init(certificate.keys.getKeyManagers(), null, null);
@@ -45,10 +46,12 @@ final class SmtpRehearsal {
             MailConfig config = new MailConfig(like).setHostname("localhost").setPort(listener.getLocalPort())
                     .setStarttls(StartTLSOptions.REQUIRED).setSsl(false).setLogin(LoginOption.REQUIRED)
                     .setUsername("rehearsal").setPassword("rehearsal").setAuthMethods("PLAIN")
-                    .setTrustOptions(TrustOptions.wrap(certificate.trust)).setKeepAlive(false);
+                    .setTrustOptions(TrustOptions.wrap(certificate.trust)).setKeepAlive(mails > 1);
             MailClient client = MailClient.create(vertx, config);
             try {
-                client.sendMail(message).await().atMost(limit);
+                for (int i = 0; i < mails; i++) {
+                    client.sendMail(message).await().atMost(limit);
+                }
             } finally {
                 client.close().await().atMost(limit);
             }

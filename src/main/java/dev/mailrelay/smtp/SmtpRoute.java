@@ -278,8 +278,8 @@ final class SmtpRoute {
     }
 
     /** Sends {@code message} with this route's settings to a server of its own on loopback ({@link SmtpRehearsal}). */
-    void rehearse(io.vertx.ext.mail.MailMessage message, Duration limit) throws Exception {
-        SmtpRehearsal.run(vertx, config, message, limit);
+    void rehearse(io.vertx.ext.mail.MailMessage message, Duration limit, int mails) throws Exception {
+        SmtpRehearsal.run(vertx, config, message, limit, mails);
     }
 
     /**

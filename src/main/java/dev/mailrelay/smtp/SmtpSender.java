@@ -157,14 +157,21 @@ public class SmtpSender {
         }
     }
 
+    /** The priming calls' own guard, made once: a second guard of the same name would be refused. */
+    private io.smallrye.faulttolerance.api.Guard primingGuard;
+
     /**
      * Builds and MIME-encodes {@code n} exactly as a send would, and passes through a guard like the
      * servers' own, without connecting: their code is loaded before a SnapStart snapshot ({@code Primer}).
+     * Called at init and in the beforeCheckpoint hook only, one at a time.
      */
     public int prime(Message n, String messageId) throws Exception {
         String mime = new MailEncoder(message(n, n.fromAddress(), messageId), "relay.invalid").encode();
         // A guard of its own (its name is not a server's), so no breaker counts this call.
-        return SmtpRoute.guard("priming", policy).call(mime::length, Integer.class);
+        if (primingGuard == null) {
+            primingGuard = SmtpRoute.guard("priming", policy);
+        }
+        return primingGuard.call(mime::length, Integer.class);
     }
 
     /**
@@ -172,9 +179,9 @@ public class SmtpSender {
      * server of the relay's own on loopback with a throwaway certificate and password, so the first
      * real send after a restore runs compiled code ({@link SmtpRehearsal}). No secret is read.
      */
-    public void rehearse(Message n, String messageId) throws Exception {
+    public void rehearse(Message n, String messageId, int mails) throws Exception {
         if (primary != null) {
-            primary.rehearse(message(n, n.fromAddress(), messageId), Duration.ofSeconds(10));
+            primary.rehearse(message(n, n.fromAddress(), messageId), Duration.ofSeconds(10), mails);
         }
     }
 

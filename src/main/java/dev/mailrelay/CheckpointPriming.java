@@ -40,7 +40,7 @@ public class CheckpointPriming implements Resource {
     /**
      * How many times each path runs before the snapshot: past the JIT's thresholds (C1 compiles a
      * method after about 200 calls), so the first request after a restore runs compiled code
-     * rather than the interpreter (docs/performance.md: 119 → 74 ms for about 5 s more at publish).
+     * rather than the interpreter (docs/performance.md: 119 → 68 ms for about 4 s more at publish).
      */
     static final int ROUNDS = 1000;
 

@@ -324,17 +324,7 @@ public final class PerformanceBenchmark {
         SSLContext context = clientTls(certs);
         for (int i = 0; i < 100; i++) {
             try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), smtp.port())) {
-                plain.setTcpNoDelay(true);
-                Smtp c = new Smtp(plain);
-                c.expect(220);
-                c.cmd("EHLO warm-up", 250);
-                c.cmd("STARTTLS", 220);
-                SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, "localhost", smtp.port(), true);
-                tls.startHandshake();
-                c = new Smtp(tls);
-                c.cmd("EHLO warm-up", 250);
-                c.cmd("AUTH PLAIN " + Base64.getEncoder().encodeToString(("\0" + TestSmtpServer.USERNAME + "\0" + TestSmtpServer.PASSWORD)
-                        .getBytes(StandardCharsets.UTF_8)), 235);
+                Smtp c = Smtp.signIn(plain, context, "warm-up");
                 c.cmd("MAIL FROM:<relay@mail.example.com>", 250);
                 c.cmd("RCPT TO:<jane.doe@example.org>", 250);
                 c.cmd("DATA", 354);
@@ -506,17 +496,7 @@ public final class PerformanceBenchmark {
         byte[] mime = java.util.Arrays.copyOf(message, message.length + 3);
         System.arraycopy(".\r\n".getBytes(StandardCharsets.US_ASCII), 0, mime, message.length, 3);
         try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), smtp.port())) {
-            plain.setTcpNoDelay(true); // as Vert.x and the Node relay set it
-            Smtp c = new Smtp(plain);
-            c.expect(220);
-            c.cmd("EHLO floor", 250);
-            c.cmd("STARTTLS", 220);
-            SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, "localhost", smtp.port(), true);
-            tls.startHandshake();
-            c = new Smtp(tls);
-            c.cmd("EHLO floor", 250);
-            c.cmd("AUTH PLAIN " + Base64.getEncoder().encodeToString(("\0" + TestSmtpServer.USERNAME + "\0" + TestSmtpServer.PASSWORD)
-                    .getBytes(StandardCharsets.UTF_8)), 235);
+            Smtp c = Smtp.signIn(plain, context, "floor");
             List<Long> micros = new ArrayList<>();
             for (int m = 0; m < WARM_UP + WARM_MESSAGES; m++) {
                 long start = System.nanoTime();
@@ -579,6 +559,22 @@ public final class PerformanceBenchmark {
         Smtp(Socket s) throws IOException {
             in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             out = s.getOutputStream();
+        }
+
+        /** Greeting, EHLO, STARTTLS (no Nagle, as Vert.x and the Node relay), EHLO and AUTH PLAIN on {@code plain}. */
+        static Smtp signIn(Socket plain, SSLContext context, String helo) throws IOException {
+            plain.setTcpNoDelay(true);
+            Smtp c = new Smtp(plain);
+            c.expect(220);
+            c.cmd("EHLO " + helo, 250);
+            c.cmd("STARTTLS", 220);
+            SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, "localhost", plain.getPort(), true);
+            tls.startHandshake();
+            c = new Smtp(tls);
+            c.cmd("EHLO " + helo, 250);
+            c.cmd("AUTH PLAIN " + Base64.getEncoder().encodeToString(("\0" + TestSmtpServer.USERNAME + "\0" + TestSmtpServer.PASSWORD)
+                    .getBytes(StandardCharsets.UTF_8)), 235);
+            return c;
         }
 
         void cmd(String line, int expected) throws IOException {

@@ -29,18 +29,16 @@ import dev.mailrelay.smtp.SmtpSender;
  * body and the AWS clients' HTTP stack. It sends nothing, opens no connection and reads no secret
  * (a throwaway key signs), so a SnapStart snapshot holds nothing that must stay fresh or private.
  *
- * <p>It runs when the init is off the request path: in a provisioned-concurrency init
- * (AWS_LAMBDA_INITIALIZATION_TYPE), and in the beforeCheckpoint hook of a SnapStart init
- * ({@code CheckpointPriming}, which repeats its request path). In an on-demand cold start it would
+ * <p>It runs when the init is off the request path: before a SnapStart snapshot and for
+ * provisioned concurrency (AWS_LAMBDA_INITIALIZATION_TYPE). In an on-demand cold start it would
  * only move the same work from the first request into the init, which the first request waits
  * for anyway (docs/performance.md measures both).
  */
 public class Primer {
 
     void onStart(@Observes StartupEvent event, Instance<NotificationResource> resource, SmtpSender sender, ObjectMapper mapper) {
-        // Under snap-start, CheckpointPriming runs all of this (and more) before the snapshot instead.
         String type = System.getenv("AWS_LAMBDA_INITIALIZATION_TYPE");
-        if (!"provisioned-concurrency".equals(type)) {
+        if (!"snap-start".equals(type) && !"provisioned-concurrency".equals(type)) {
             return;
         }
         long started = System.nanoTime();

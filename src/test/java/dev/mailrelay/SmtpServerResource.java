@@ -30,6 +30,9 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
     private String keepAlive = "1s";
     /** XOAUTH2_MICROSOFT or XOAUTH2_GOOGLE: the server offers only AUTH XOAUTH2. */
     private String signInStyle;
+    /** "tap": the relay reaches the server through a {@link TlsRecordTap}. */
+    private boolean tapped;
+    private TlsRecordTap tap;
 
     /** Marks the test field that receives the fallback server, when a profile starts one. */
     @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
@@ -44,6 +47,7 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
         secretsByArn = Boolean.parseBoolean(initArgs.getOrDefault("secrets-by-arn", "false"));
         keepAlive = initArgs.getOrDefault("keep-alive", "1s");
         signInStyle = initArgs.get("sign-in");
+        tapped = Boolean.parseBoolean(initArgs.getOrDefault("tap", "false"));
     }
 
     @Override
@@ -55,13 +59,18 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
                 server.signInWithTokens(signInStyle, java.util.Set.of());
             }
             Path ca = certs.ca();
+            int port = server.port();
+            if (tapped) {
+                tap = new TlsRecordTap(port);
+                port = tap.port();
+            }
             if (fallback) {
                 return Map.of("smtp.fallback.host", "localhost", "smtp.fallback.port", String.valueOf(server.port()),
                         "smtp.fallback.username", TestSmtpServer.USERNAME, "smtp.fallback.password", TestSmtpServer.PASSWORD);
             }
             Map<String, String> config = new java.util.HashMap<>(Map.ofEntries(
                     Map.entry("smtp.host", "localhost"),
-                    Map.entry("smtp.port", String.valueOf(server.port())),
+                    Map.entry("smtp.port", String.valueOf(port)),
                     Map.entry("smtp.username", TestSmtpServer.USERNAME),
                     Map.entry("smtp.password", TestSmtpServer.PASSWORD),
                     Map.entry("smtp.tls", tls),
@@ -130,12 +139,22 @@ public class SmtpServerResource implements QuarkusTestResourceLifecycleManager {
     public void inject(TestInjector injector) {
         injector.injectIntoFields(server, field -> field.getType() == TestSmtpServer.class
                 && field.isAnnotationPresent(Fallback.class) == fallback);
+        if (tap != null) {
+            injector.injectIntoFields(tap, field -> field.getType() == TlsRecordTap.class);
+        }
     }
 
     @Override
     public void stop() {
         if (server != null) {
             server.stop();
+        }
+        if (tap != null) {
+            try {
+                tap.close();
+            } catch (java.io.IOException e) {
+                // the test is over
+            }
         }
     }
 }

@@ -166,6 +166,7 @@ final class SmtpRoute {
                 copy.setPassword(passwordInUse).setAuthMethods(mechanisms.get(mechanism));
             }
             client = MailClient.create(vertx, copy);
+            WriteBatching.install(client.getDelegate());
         }
         return client;
     }

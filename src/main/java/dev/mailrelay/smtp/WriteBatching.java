@@ -1,0 +1,111 @@
+package dev.mailrelay.smtp;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.quarkus.logging.Log;
+import io.vertx.core.Future;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.impl.NetSocketInternal;
+import io.vertx.core.net.impl.VertxHandler;
+import io.vertx.ext.mail.MailClient;
+
+/**
+ * Sends a message in a few TLS records instead of one per line. Vert.x mail writes the message
+ * data a line at a time and waits for each line's write to complete before the next, so every
+ * line became its own flush, TLS record and system call (a 150-line HTML mail: 150 of each). This
+ * handler, between the mail client and TLS on each of its connections, accepts each write at once
+ * and flushes when the client has stopped writing for one turn of the event loop. The bytes on
+ * the wire are the same; a write that fails still fails the connection (its error reaches the
+ * client as before, through the pipeline).
+ *
+ * <p>Vert.x mail 4.5 has no hook for its connections, so {@link #install} replaces the pool's
+ * package-private {@code netClient} with one that adds the handler to each new connection; when an
+ * update renames it, the client is left as it is and sends line by line, as before.
+ */
+final class WriteBatching extends ChannelOutboundHandlerAdapter {
+
+    static final String NAME = "relay-write-batching";
+
+    private boolean flushPending;
+    private boolean wroteSinceScheduled;
+
+    /** Makes {@code client}'s future connections batch their writes; true when it could. */
+    static boolean install(MailClient client) {
+        try {
+            Method poolOf = client.getClass().getDeclaredMethod("getConnectionPool");
+            poolOf.setAccessible(true);
+            Object pool = poolOf.invoke(client);
+            Field field = pool.getClass().getDeclaredField("netClient");
+            field.setAccessible(true);
+            NetClient original = (NetClient) field.get(pool);
+            field.set(pool, batching(original));
+            return true;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            Log.debugf("the mail client writes line by line: %s", e.toString());
+            return false;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static NetClient batching(NetClient original) {
+        return (NetClient) Proxy.newProxyInstance(WriteBatching.class.getClassLoader(), new Class<?>[] { NetClient.class },
+                (proxy, method, args) -> {
+                    Object result;
+                    try {
+                        result = method.invoke(original, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals("connect") && result instanceof Future<?> connected) {
+                        return ((Future<NetSocket>) connected).map(WriteBatching::addTo);
+                    }
+                    return result;
+                });
+    }
+
+    private static NetSocket addTo(NetSocket socket) {
+        if (socket instanceof NetSocketInternal internal) {
+            ChannelPipeline pipeline = internal.channelHandlerContext().pipeline();
+            ChannelHandlerContext vertx = pipeline.context(VertxHandler.class);
+            if (vertx != null && pipeline.get(NAME) == null) {
+                pipeline.addBefore(vertx.name(), NAME, new WriteBatching());
+            }
+        }
+        return socket;
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        wroteSinceScheduled = true;
+        // A failed write still reaches the connection as an exception through the pipeline.
+        ctx.write(msg, ctx.voidPromise());
+        promise.trySuccess();
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        if (!flushPending) {
+            flushPending = true;
+            wroteSinceScheduled = false;
+            ctx.executor().execute(() -> flushWhenQuiet(ctx));
+        }
+    }
+
+    /** The mail client continues a message in later tasks: wait until a turn passes without a write. */
+    private void flushWhenQuiet(ChannelHandlerContext ctx) {
+        if (wroteSinceScheduled) {
+            wroteSinceScheduled = false;
+            ctx.executor().execute(() -> flushWhenQuiet(ctx));
+            return;
+        }
+        flushPending = false;
+        ctx.flush();
+    }
+}

@@ -1,0 +1,77 @@
+package dev.mailrelay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import jakarta.mail.Multipart;
+import jakarta.mail.Session;
+import jakarta.mail.internet.MimeMessage;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+
+/**
+ * A long mail goes out in a few TLS records, not one per line (smtp.WriteBatching), and arrives
+ * byte for byte as a standard parser reads it. The relay reaches the strict test server through a
+ * {@link TlsRecordTap} that counts the records it sends.
+ */
+@QuarkusTest
+@TestProfile(WriteBatchingTest.Tapped.class)
+class WriteBatchingTest {
+
+    public static class Tapped extends OwnSmtpServerProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(smtpServer(Map.of("tap", "true")));
+        }
+    }
+
+    TestSmtpServer smtp;
+    TlsRecordTap tap;
+
+    @BeforeEach
+    void reset() {
+        smtp.reset();
+    }
+
+    /** Shaped like Auth0's stock templates: a few hundred lines of table layout, some longer than a QP line. */
+    private static String templateHtml(int rows) {
+        StringBuilder html = new StringBuilder("<html>\n<body style=\"margin:0;padding:0\">\n<table width=\"100%\">\n");
+        for (int i = 0; i < rows; i++) {
+            html.append("  <tr><td style=\"font-family:Helvetica,Arial,sans-serif;font-size:14px;color:#333333;padding:4px 24px\">")
+                    .append("Row ").append(i).append(": please verify your email address – ¡gracias!</td></tr>\n");
+        }
+        return html.append("</table>\n</body>\n</html>").toString();
+    }
+
+    @Test
+    void sendsALongMessageInAFewTlsRecordsAndIntact() throws Exception {
+        Relay.post(Relay.notification()).statusCode(200); // the connection is open and signed in
+        tap.reset();
+        Map<String, Object> body = Relay.notification();
+        String html = templateHtml(300);
+        body.put("html", html);
+
+        Relay.post(body).statusCode(200);
+
+        assertThat(smtp.received()).hasSize(2);
+        byte[] data = smtp.received().get(1).data();
+        int lines = new String(data, StandardCharsets.US_ASCII).split("\r\n").length;
+        assertThat(lines).isGreaterThan(600); // quoted-printable folds each row in two or more lines
+        // RSET, MAIL, RCPT, DATA, the message, the final dot: one record each at most, and then some
+        // slack for how the event loop happens to split the message. One record per line was the old way.
+        assertThat(tap.clientRecords()).isLessThan(20);
+
+        MimeMessage mime = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(data));
+        Multipart parts = (Multipart) mime.getContent();
+        assertThat(parts.getBodyPart(1).getContent().toString().replace("\r\n", "\n")).isEqualTo(html);
+    }
+}

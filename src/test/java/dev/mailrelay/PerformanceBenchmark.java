@@ -426,6 +426,17 @@ public final class PerformanceBenchmark {
         }
     }
 
+    /** {@code -Dbenchmark.html-rows=N}: the warm path's HTML shaped like a stock Auth0 template of N rows (Relay.templateHtml) instead of the fixture's one line. */
+    private static final int HTML_ROWS = Integer.getInteger("benchmark.html-rows", 0);
+
+    private static Map<String, Object> warmNotification() {
+        Map<String, Object> n = Relay.notification();
+        if (HTML_ROWS > 0) {
+            n.put("html", Relay.templateHtml(HTML_ROWS).replace("</body>", "<!-- " + System.nanoTime() + " --></body>"));
+        }
+        return n;
+    }
+
     /**
      * The warm path through {@code runtime}, whatever function polls it (process {@code pid}): after
      * WARM_UP notifications, {@code messages} more timed from the event handed out to the response,
@@ -434,7 +445,7 @@ public final class PerformanceBenchmark {
      */
     static String warmPath(LambdaRuntimeStandIn runtime, TestSmtpServer smtp, int messages, long pid, String title) throws Exception {
         for (int i = 0; i < WARM_UP; i++) {
-            runtime.invoke(PackagedFunctionIT.event(Relay.notification()), Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
+            runtime.invoke(PackagedFunctionIT.event(warmNotification()), Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
         }
         // The server's checks compiled on this relay's own message, whichever relay runs first.
         List<TestSmtpServer.Received> sample = smtp.received();
@@ -443,7 +454,7 @@ public final class PerformanceBenchmark {
         long cpuBefore = cpuMillis(pid);
         List<Long> micros = new ArrayList<>();
         for (int i = 0; i < messages; i++) {
-            String event = PackagedFunctionIT.event(Relay.notification());
+            String event = PackagedFunctionIT.event(warmNotification());
             long start = System.nanoTime();
             var done = runtime.invoke(event, Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
             micros.add((System.nanoTime() - start) / 1000);
@@ -469,7 +480,8 @@ public final class PerformanceBenchmark {
                 throw new IllegalStateException("not refused: " + done.response());
             }
         }
-        return "| " + title + ": " + messages + " notifications, one instance (after " + WARM_UP + " warm-up) | value |\n|---|---|\n"
+        return "| " + title + ": " + messages + " notifications" + (HTML_ROWS > 0 ? " with an HTML part of " + HTML_ROWS + " template rows" : "")
+                + ", one instance (after " + WARM_UP + " warm-up) | value |\n|---|---|\n"
                 + "| p50 (runtime API event → response) | " + ms(percentile(micros, 50)) + " |\n"
                 + "| p99 | " + ms(percentile(micros, 99)) + " |\n"
                 + "| same path refused before SMTP (400, " + refused.size() + " invocations): p50 / p99 | "

@@ -57,6 +57,16 @@ final class Relay {
         return body;
     }
 
+    /** Shaped like Auth0's stock templates: table layout, a line per row, longer than a quoted-printable line, some non-ASCII. */
+    static String templateHtml(int rows) {
+        StringBuilder html = new StringBuilder("<html>\n<body style=\"margin:0;padding:0\">\n<table width=\"100%\">\n");
+        for (int i = 0; i < rows; i++) {
+            html.append("  <tr><td style=\"font-family:Helvetica,Arial,sans-serif;font-size:14px;color:#333333;padding:4px 24px\">")
+                    .append("Row ").append(i).append(": please verify your email address – ¡gracias!</td></tr>\n");
+        }
+        return html.append("</table>\n</body>\n</html>").toString();
+    }
+
     static String json(Object body) {
         try {
             return JSON.writeValueAsString(body);

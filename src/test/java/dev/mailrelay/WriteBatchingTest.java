@@ -42,22 +42,12 @@ class WriteBatchingTest {
         smtp.reset();
     }
 
-    /** Shaped like Auth0's stock templates: a few hundred lines of table layout, some longer than a QP line. */
-    private static String templateHtml(int rows) {
-        StringBuilder html = new StringBuilder("<html>\n<body style=\"margin:0;padding:0\">\n<table width=\"100%\">\n");
-        for (int i = 0; i < rows; i++) {
-            html.append("  <tr><td style=\"font-family:Helvetica,Arial,sans-serif;font-size:14px;color:#333333;padding:4px 24px\">")
-                    .append("Row ").append(i).append(": please verify your email address – ¡gracias!</td></tr>\n");
-        }
-        return html.append("</table>\n</body>\n</html>").toString();
-    }
-
     @Test
     void sendsALongMessageInAFewTlsRecordsAndIntact() throws Exception {
         Relay.post(Relay.notification()).statusCode(200); // the connection is open and signed in
         tap.reset();
         Map<String, Object> body = Relay.notification();
-        String html = templateHtml(300);
+        String html = Relay.templateHtml(300);
         body.put("html", html);
 
         Relay.post(body).statusCode(200);
@@ -70,6 +60,27 @@ class WriteBatchingTest {
         // slack for how the event loop happens to split the message. One record per line was the old way.
         assertThat(tap.clientRecords()).isLessThan(20);
 
+        MimeMessage mime = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(data));
+        Multipart parts = (Multipart) mime.getContent();
+        assertThat(parts.getBodyPart(1).getContent().toString().replace("\r\n", "\n")).isEqualTo(html);
+    }
+
+    @Test
+    void deliversAMessageLargerThanTheConnectionsWriteBufferIntact() throws Exception {
+        Relay.post(Relay.notification()).statusCode(200);
+        tap.reset();
+        Map<String, Object> body = Relay.notification();
+        // About 230 KB: past Netty's 64 KB high-water mark, so the mail client waits for the
+        // connection to drain, which only a flush can do; the request stays under the 256 KB limit.
+        String html = Relay.templateHtml(1400);
+        body.put("html", html);
+
+        Relay.post(body).statusCode(200);
+
+        assertThat(smtp.received()).hasSize(2);
+        byte[] data = smtp.received().get(1).data();
+        assertThat(data.length).isGreaterThan(200_000);
+        assertThat(tap.clientRecords()).isLessThan(60); // 16 KB records at most, and the commands
         MimeMessage mime = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(data));
         Multipart parts = (Multipart) mime.getContent();
         assertThat(parts.getBodyPart(1).getContent().toString().replace("\r\n", "\n")).isEqualTo(html);

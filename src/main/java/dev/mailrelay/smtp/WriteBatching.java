@@ -86,7 +86,10 @@ final class WriteBatching extends ChannelOutboundHandlerAdapter {
         wroteSinceScheduled = true;
         // A failed write still reaches the connection as an exception through the pipeline.
         ctx.write(msg, ctx.voidPromise());
-        promise.trySuccess();
+        // Accepted, but said so in a task of its own: the client writes its next line from this
+        // completion, and done in place, a long message would recurse a frame per line (a 230 KB
+        // mail overflowed the stack).
+        ctx.executor().execute(promise::trySuccess);
     }
 
     @Override

@@ -48,8 +48,8 @@ final class NodeRelayBenchmark {
 
     private static String measure(TestSmtpServer smtp, SmtpServerResource.Certificates certs, int coldStarts, int warmMessages)
             throws Exception {
-        Optional<Path> node = Optional.ofNullable(System.getProperty("benchmark.node")).map(Path::of).or(() -> onPath("node"));
-        Optional<Path> npm = node.flatMap(n -> Optional.of(n.resolveSibling("npm")).filter(Files::isExecutable)).or(() -> onPath("npm"));
+        Optional<Path> node = node();
+        Optional<Path> npm = npm(node);
         if (node.isEmpty() || npm.isEmpty()) {
             return "Node.js relay: skipped, no `node` and `npm` on the PATH.\n";
         }
@@ -71,6 +71,33 @@ final class NodeRelayBenchmark {
             report.append(report.isEmpty() ? "" : "\n").append(warm(command, env, smtp, warmMessages, title));
         }
         return report.toString();
+    }
+
+    private static Optional<Path> node() {
+        return Optional.ofNullable(System.getProperty("benchmark.node")).map(Path::of).or(() -> onPath("node"));
+    }
+
+    private static Optional<Path> npm(Optional<Path> node) {
+        return node.flatMap(n -> Optional.of(n.resolveSibling("npm")).filter(Files::isExecutable)).or(() -> onPath("npm"));
+    }
+
+    /**
+     * The Node.js relay installed and started against {@code runtimeApi}, one core, for
+     * PerformanceBenchmark's interleaved comparison; empty without node and npm. Stop it with {@link #stop}.
+     */
+    static Optional<Process> start(TestSmtpServer smtp, SmtpServerResource.Certificates certs, String runtimeApi) throws Exception {
+        Optional<Path> node = node();
+        Optional<Path> npm = npm(node);
+        if (node.isEmpty() || npm.isEmpty()) {
+            return Optional.empty();
+        }
+        install(npm.get());
+        return Optional.of(start(oneCore(List.of(node.get().toString(), "index.mjs")), runtimeApi, env(smtp, certs),
+                Path.of("target", "benchmark-node-interleaved.log")));
+    }
+
+    static void stop(Process process) throws InterruptedException {
+        stopAndWait(process);
     }
 
     /** The Java function's plain-secrets environment (PerformanceBenchmark.env), less what only Quarkus reads. */

@@ -134,7 +134,8 @@ public final class PerformanceBenchmark {
             report.append('\n').append(snapStart(deployed, COLD_STARTS, feature));
         }
         if (WARM_MESSAGES > 0) {
-            report.append('\n').append(warm(smtp, certs)).append('\n').append(floor(smtp, certs));
+            report.append('\n').append(warm(smtp, certs)).append('\n').append(floor(smtp, certs))
+                    .append('\n').append(interleaved(smtp, certs));
         }
         report.append('\n').append(NodeRelayBenchmark.run(smtp, certs, COLD_STARTS, WARM_MESSAGES)); // side by side
         smtp.stop();
@@ -420,9 +421,75 @@ public final class PerformanceBenchmark {
         try (LambdaRuntimeStandIn runtime = new LambdaRuntimeStandIn();
                 // Lambda's JVM settings for 1024 MB on one core, as the SnapStart rows and the Node relay get.
                 PackagedFunction function = PackagedFunction.start(oneCore(JAVA), runtime.address(), env(smtp, certs),
-                        Path.of("target", "benchmark-warm.log"), java.util.stream.Stream.concat(Stream.of(LAMBDA_MEMORY,
-                                "-XX:+UseSerialGC", "-XX:MaxHeapSize=870m", "-XX:TieredStopAtLevel=1"), EXTRA.stream()).toList())) {
+                        Path.of("target", "benchmark-warm.log"), warmJvm())) {
             return warmPath(runtime, smtp, WARM_MESSAGES, function.pid(), "warm path");
+        }
+    }
+
+    /** Lambda's JVM settings for 1024 MB on one core, as the SnapStart rows and the Node relay get. */
+    private static List<String> warmJvm() {
+        return java.util.stream.Stream.concat(Stream.of(LAMBDA_MEMORY, "-XX:+UseSerialGC", "-XX:MaxHeapSize=870m",
+                "-XX:TieredStopAtLevel=1"), EXTRA.stream()).toList();
+    }
+
+    /** One signed notification through {@code runtime}, delivered; its time from the event handed out to the response. */
+    private static long deliverOne(LambdaRuntimeStandIn runtime) throws Exception {
+        String event = PackagedFunctionIT.event(warmNotification());
+        long start = System.nanoTime();
+        var done = runtime.invoke(event, Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
+        long micros = (System.nanoTime() - start) / 1000;
+        if (!done.response().contains("\\\"status\\\":\\\"sent\\\"")) {
+            throw new IllegalStateException("not delivered: " + done.response());
+        }
+        return micros;
+    }
+
+    /**
+     * The Java function and the Node.js relay in the same minutes, their invocations alternating
+     * (Java first in even rounds, Node first in odd ones), so both meet the same moment of a shared
+     * machine: runs minutes apart do not (the Node relay's own warm p50 ranged 3.6–6.0 ms between
+     * runs of one day). Each relay runs alone on core 0 while it answers; the other waits for its
+     * next event.
+     */
+    private static String interleaved(TestSmtpServer smtp, SmtpServerResource.Certificates certs) throws Exception {
+        try (LambdaRuntimeStandIn javaRuntime = new LambdaRuntimeStandIn(); LambdaRuntimeStandIn nodeRuntime = new LambdaRuntimeStandIn();
+                PackagedFunction function = PackagedFunction.start(oneCore(JAVA), javaRuntime.address(), env(smtp, certs),
+                        Path.of("target", "benchmark-interleaved.log"), warmJvm())) {
+            java.util.Optional<Process> node = NodeRelayBenchmark.start(smtp, certs, nodeRuntime.address());
+            if (node.isEmpty()) {
+                return "Interleaved comparison: skipped, no `node` and `npm` on the PATH.\n";
+            }
+            try {
+                List<LambdaRuntimeStandIn> runtimes = List.of(javaRuntime, nodeRuntime);
+                for (int i = 0; i < WARM_UP; i++) {
+                    for (LambdaRuntimeStandIn runtime : runtimes) {
+                        deliverOne(runtime);
+                    }
+                }
+                List<TestSmtpServer.Received> sample = smtp.received();
+                TestSmtpServer.warmUp(sample.get(sample.size() - 1).data(), 5_000);
+                long[] pids = { function.pid(), node.get().pid() };
+                long[] cpu = { cpuMillis(pids[0]), cpuMillis(pids[1]) };
+                List<List<Long>> micros = List.of(new ArrayList<>(), new ArrayList<>());
+                for (int i = 0; i < WARM_MESSAGES; i++) {
+                    for (int k = 0; k < 2; k++) {
+                        int r = (i + k) % 2;
+                        micros.get(r).add(deliverOne(runtimes.get(r)));
+                    }
+                }
+                for (int r = 0; r < 2; r++) {
+                    cpu[r] = cpuMillis(pids[r]) - cpu[r];
+                }
+                return "| interleaved: " + WARM_MESSAGES + " notifications each" + (HTML_ROWS > 0 ? " with an HTML part of " + HTML_ROWS
+                        + " template rows" : "") + ", alternating (after " + WARM_UP + " each), one core | Java relay | Node.js relay |\n"
+                        + "|---|---|---|\n"
+                        + "| p50 (runtime API event → response) | " + ms(percentile(micros.get(0), 50)) + " | " + ms(percentile(micros.get(1), 50)) + " |\n"
+                        + "| p99 | " + ms(percentile(micros.get(0), 99)) + " | " + ms(percentile(micros.get(1), 99)) + " |\n"
+                        + "| CPU time of the process per notification (user + system) | " + ms(cpu[0] * 1000 / WARM_MESSAGES) + " | "
+                        + ms(cpu[1] * 1000 / WARM_MESSAGES) + " |\n";
+            } finally {
+                NodeRelayBenchmark.stop(node.get());
+            }
         }
     }
 
@@ -454,13 +521,7 @@ public final class PerformanceBenchmark {
         long cpuBefore = cpuMillis(pid);
         List<Long> micros = new ArrayList<>();
         for (int i = 0; i < messages; i++) {
-            String event = PackagedFunctionIT.event(warmNotification());
-            long start = System.nanoTime();
-            var done = runtime.invoke(event, Duration.ofSeconds(14)).get(60, TimeUnit.SECONDS);
-            micros.add((System.nanoTime() - start) / 1000);
-            if (!done.response().contains("\\\"status\\\":\\\"sent\\\"")) {
-                throw new IllegalStateException("not delivered: " + done.response());
-            }
+            micros.add(deliverOne(runtime));
         }
         int smtpConnections = smtp.connections() - connectionsBefore;
         long cpu = cpuMillis(pid) - cpuBefore;
@@ -516,7 +577,7 @@ public final class PerformanceBenchmark {
                 c.cmd("MAIL FROM:<relay@mail.example.com>", 250);
                 c.cmd("RCPT TO:<jane.doe@example.org>", 250);
                 c.cmd("DATA", 354);
-                if (lineByLine) { // as Vert.x mail writes a body: one TLS record per line
+                if (lineByLine) { // as Vert.x mail wrote a body before smtp.WriteBatching: one TLS record per line
                     for (int from = 0, to; from < mime.length; from = to) {
                         to = indexOf(mime, (byte) '\n', from) + 1;
                         c.out.write(mime, from, to - from);

@@ -42,47 +42,45 @@ class WriteBatchingTest {
         smtp.reset();
     }
 
-    @Test
-    void sendsALongMessageInAFewTlsRecordsAndIntact() throws Exception {
-        Relay.post(Relay.notification()).statusCode(200); // the connection is open and signed in
+    /**
+     * Sends a notification with {@code html} over the connection the previous one left open and
+     * signed in (so the tap counts only this message's records), checks its HTML part arrived as
+     * sent, and returns the message as the server received it.
+     */
+    private byte[] sendOverAnOpenConnection(String html) throws Exception {
+        Relay.post(Relay.notification()).statusCode(200);
         tap.reset();
         Map<String, Object> body = Relay.notification();
-        String html = Relay.templateHtml(300);
         body.put("html", html);
 
         Relay.post(body).statusCode(200);
 
         assertThat(smtp.received()).hasSize(2);
         byte[] data = smtp.received().get(1).data();
+        MimeMessage mime = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(data));
+        Multipart parts = (Multipart) mime.getContent();
+        assertThat(parts.getBodyPart(1).getContent().toString().replace("\r\n", "\n")).isEqualTo(html);
+        return data;
+    }
+
+    @Test
+    void sendsALongMessageInAFewTlsRecordsAndIntact() throws Exception {
+        byte[] data = sendOverAnOpenConnection(Relay.templateHtml(300));
+
         int lines = new String(data, StandardCharsets.US_ASCII).split("\r\n").length;
         assertThat(lines).isGreaterThan(600); // quoted-printable folds each row in two or more lines
         // RSET, MAIL, RCPT, DATA, the message, the final dot: one record each at most, and then some
         // slack for how the event loop happens to split the message. One record per line was the old way.
         assertThat(tap.clientRecords()).isLessThan(20);
-
-        MimeMessage mime = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(data));
-        Multipart parts = (Multipart) mime.getContent();
-        assertThat(parts.getBodyPart(1).getContent().toString().replace("\r\n", "\n")).isEqualTo(html);
     }
 
     @Test
     void deliversAMessageLargerThanTheConnectionsWriteBufferIntact() throws Exception {
-        Relay.post(Relay.notification()).statusCode(200);
-        tap.reset();
-        Map<String, Object> body = Relay.notification();
         // About 230 KB: past Netty's 64 KB high-water mark, so the mail client waits for the
         // connection to drain, which only a flush can do; the request stays under the 256 KB limit.
-        String html = Relay.templateHtml(1400);
-        body.put("html", html);
+        byte[] data = sendOverAnOpenConnection(Relay.templateHtml(1400));
 
-        Relay.post(body).statusCode(200);
-
-        assertThat(smtp.received()).hasSize(2);
-        byte[] data = smtp.received().get(1).data();
         assertThat(data.length).isGreaterThan(200_000);
         assertThat(tap.clientRecords()).isLessThan(60); // 16 KB records at most, and the commands
-        MimeMessage mime = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(data));
-        Multipart parts = (Multipart) mime.getContent();
-        assertThat(parts.getBodyPart(1).getContent().toString().replace("\r\n", "\n")).isEqualTo(html);
     }
 }

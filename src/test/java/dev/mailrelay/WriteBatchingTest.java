@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import jakarta.inject.Inject;
 import jakarta.mail.Multipart;
 import jakarta.mail.Session;
 import jakarta.mail.internet.MimeMessage;
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+
+import dev.mailrelay.smtp.SmtpSender;
 
 /**
  * A long mail goes out in a few TLS records, not one per line (smtp.WriteBatching), and arrives
@@ -36,6 +39,9 @@ class WriteBatchingTest {
 
     TestSmtpServer smtp;
     TlsRecordTap tap;
+
+    @Inject
+    SmtpSender sender;
 
     @BeforeEach
     void reset() {
@@ -82,5 +88,20 @@ class WriteBatchingTest {
 
         assertThat(data.length).isGreaterThan(200_000);
         assertThat(tap.clientRecords()).isLessThan(60); // 16 KB records at most, and the commands
+    }
+
+    @Test
+    void saysQuitBeforeItClosesAConnection() throws Exception {
+        Relay.post(Relay.notification()).statusCode(200);
+        int before = smtp.quits();
+
+        sender.disconnect(); // the client is closed a moment later, its idle connection with it
+
+        long until = System.currentTimeMillis() + 8_000;
+        while (smtp.quits() == before && System.currentTimeMillis() < until) {
+            Thread.sleep(50);
+        }
+        // A close must not overtake the QUIT still waiting for its flush.
+        assertThat(smtp.quits()).isEqualTo(before + 1);
     }
 }

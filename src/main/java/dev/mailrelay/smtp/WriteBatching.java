@@ -21,12 +21,13 @@ import io.vertx.ext.mail.MailClient;
  * data a line at a time and waits for each line's write to complete before the next, so every
  * line became its own flush, TLS record and system call (a 150-line HTML mail: 150 of each). This
  * handler, between the mail client and TLS on each of its connections, accepts each write at once
- * and flushes when the client has stopped writing for one turn of the event loop. The bytes on
- * the wire are the same; a write that fails still fails the connection (its error reaches the
- * client as before, through the pipeline).
+ * and flushes when the client has stopped writing for one turn of the event loop, or before
+ * the connection closes (a QUIT must not be overtaken by the close). The bytes on the wire are the
+ * same; a write that fails still fails the connection: its error reaches the client through the
+ * pipeline, since the write itself was already acknowledged.
  *
  * <p>Vert.x mail 4.5 has no hook for its connections, so {@link #install} replaces the pool's
- * package-private {@code netClient} with one that adds the handler to each new connection; when an
+ * private final {@code netClient} with one that adds the handler to each new connection; when an
  * update renames it, the client is left as it is and sends line by line, as before
  * (WriteBatchingTest counts the records and notices).
  */
@@ -36,6 +37,7 @@ final class WriteBatching extends ChannelOutboundHandlerAdapter {
 
     private boolean flushPending;
     private boolean wroteSinceScheduled;
+    private boolean failureReported;
 
     /** Makes {@code client}'s future connections batch their writes, when this Vert.x mail version allows it. */
     static void install(MailClient client) {
@@ -48,7 +50,7 @@ final class WriteBatching extends ChannelOutboundHandlerAdapter {
             NetClient original = (NetClient) field.get(pool);
             field.set(pool, batching(original));
         } catch (ReflectiveOperationException | RuntimeException e) {
-            Log.debugf("the mail client writes line by line: %s", e.toString());
+            Log.warnf("the mail client writes a message line by line (a TLS record each): %s", e.toString());
         }
     }
 
@@ -69,13 +71,18 @@ final class WriteBatching extends ChannelOutboundHandlerAdapter {
                 });
     }
 
+    /** The socket is returned whatever happens: a connection that cannot batch still sends. */
     private static NetSocket addTo(NetSocket socket) {
-        if (socket instanceof NetSocketInternal internal) {
-            ChannelPipeline pipeline = internal.channelHandlerContext().pipeline();
-            ChannelHandlerContext vertx = pipeline.context(VertxHandler.class);
-            if (vertx != null && pipeline.get(NAME) == null) {
-                pipeline.addBefore(vertx.name(), NAME, new WriteBatching());
+        try {
+            if (socket instanceof NetSocketInternal internal) {
+                ChannelPipeline pipeline = internal.channelHandlerContext().pipeline();
+                ChannelHandlerContext vertx = pipeline.context(VertxHandler.class);
+                if (vertx != null && pipeline.get(NAME) == null) {
+                    pipeline.addBefore(vertx.name(), NAME, new WriteBatching());
+                }
             }
+        } catch (RuntimeException e) {
+            Log.debugf("this SMTP connection writes line by line: %s", e.toString());
         }
         return socket;
     }
@@ -83,8 +90,13 @@ final class WriteBatching extends ChannelOutboundHandlerAdapter {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         wroteSinceScheduled = true;
-        // A failed write still reaches the connection as an exception through the pipeline.
-        ctx.write(msg, ctx.voidPromise());
+        ctx.write(msg, ctx.newPromise().addListener(written -> {
+            // Acknowledged already, so the failure is told to the connection (once), which fails the send.
+            if (!written.isSuccess() && !failureReported) {
+                failureReported = true;
+                ctx.fireExceptionCaught(written.cause());
+            }
+        }));
         // Accepted, but said so in a task of its own: the client writes its next line from this
         // completion, and done in place, a long message would recurse a frame per line (a 230 KB
         // mail overflowed the stack).
@@ -97,6 +109,25 @@ final class WriteBatching extends ChannelOutboundHandlerAdapter {
             flushPending = true;
             wroteSinceScheduled = false;
             ctx.executor().execute(() -> flushWhenQuiet(ctx));
+        }
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        flushPendingWrites(ctx);
+        ctx.close(promise);
+    }
+
+    @Override
+    public void disconnect(ChannelHandlerContext ctx, ChannelPromise promise) {
+        flushPendingWrites(ctx);
+        ctx.disconnect(promise);
+    }
+
+    /** Before a close: TLS would otherwise close its side first and drop what waits (the QUIT). */
+    private void flushPendingWrites(ChannelHandlerContext ctx) {
+        if (flushPending) {
+            ctx.flush(); // the scheduled flush then finds nothing left
         }
     }
 

@@ -94,9 +94,10 @@ public class CheckpointPriming implements Resource {
         long started = System.nanoTime();
         try {
             int status = 0;
+            NotificationResource endpoint = resource.get();
             for (int i = 0; i < ROUNDS; i++) {
                 status = invoke();
-                Primer.requestPath(resource.get(), sender, json);
+                Primer.requestPath(endpoint, sender, json);
             }
             String smtp = rehearse("SMTP", () -> sender.rehearse(SAMPLE, "<rehearsal@relay.invalid>", ROUNDS));
             String aws = rehearse("AWS", () -> dev.mailrelay.aws.AwsRehearsal.run(json, ROUNDS));

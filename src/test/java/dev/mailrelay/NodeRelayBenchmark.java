@@ -83,7 +83,7 @@ final class NodeRelayBenchmark {
 
     /**
      * The Node.js relay installed and started against {@code runtimeApi}, one core, for
-     * PerformanceBenchmark's interleaved comparison; empty without node and npm. Stop it with {@link #stop}.
+     * PerformanceBenchmark's interleaved comparison; empty without node and npm. Stop it with {@link #stopAndWait}.
      */
     static Optional<Process> start(TestSmtpServer smtp, SmtpServerResource.Certificates certs, String runtimeApi) throws Exception {
         Optional<Path> node = node();
@@ -94,10 +94,6 @@ final class NodeRelayBenchmark {
         install(npm.get());
         return Optional.of(start(oneCore(List.of(node.get().toString(), "index.mjs")), runtimeApi, env(smtp, certs),
                 Path.of("target", "benchmark-node-interleaved.log")));
-    }
-
-    static void stop(Process process) throws InterruptedException {
-        stopAndWait(process);
     }
 
     /** The Java function's plain-secrets environment (PerformanceBenchmark.env), less what only Quarkus reads. */
@@ -188,7 +184,7 @@ final class NodeRelayBenchmark {
     }
 
     /** SIGTERM, as Lambda sends at shutdown, then the exit. */
-    private static void stopAndWait(Process process) throws InterruptedException {
+    static void stopAndWait(Process process) throws InterruptedException {
         process.destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly();

@@ -488,7 +488,7 @@ public final class PerformanceBenchmark {
                         + "| CPU time of the process per notification (user + system) | " + ms(cpu[0] * 1000 / WARM_MESSAGES) + " | "
                         + ms(cpu[1] * 1000 / WARM_MESSAGES) + " |\n";
             } finally {
-                NodeRelayBenchmark.stop(node.get());
+                NodeRelayBenchmark.stopAndWait(node.get());
             }
         }
     }

@@ -4,6 +4,7 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -33,11 +34,18 @@ import io.vertx.ext.mail.MailClient;
  */
 final class WriteBatching extends ChannelOutboundHandlerAdapter {
 
-    static final String NAME = "relay-write-batching";
+    private static final String NAME = "relay-write-batching";
 
     private boolean flushPending;
     private boolean wroteSinceScheduled;
     private boolean failureReported;
+    /** Each write was acknowledged already, so its failure is told to the connection (once), which fails the send. */
+    private final ChannelFutureListener reportFailure = written -> {
+        if (!written.isSuccess() && !failureReported) {
+            failureReported = true;
+            written.channel().pipeline().context(this).fireExceptionCaught(written.cause());
+        }
+    };
 
     /** Makes {@code client}'s future connections batch their writes, when this Vert.x mail version allows it. */
     static void install(MailClient client) {
@@ -90,13 +98,7 @@ final class WriteBatching extends ChannelOutboundHandlerAdapter {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         wroteSinceScheduled = true;
-        ctx.write(msg, ctx.newPromise().addListener(written -> {
-            // Acknowledged already, so the failure is told to the connection (once), which fails the send.
-            if (!written.isSuccess() && !failureReported) {
-                failureReported = true;
-                ctx.fireExceptionCaught(written.cause());
-            }
-        }));
+        ctx.write(msg, ctx.newPromise().addListener(reportFailure));
         // Accepted, but said so in a task of its own: the client writes its next line from this
         // completion, and done in place, a long message would recurse a frame per line (a 230 KB
         // mail overflowed the stack).
@@ -125,10 +127,8 @@ final class WriteBatching extends ChannelOutboundHandlerAdapter {
     }
 
     /** Before a close: TLS would otherwise close its side first and drop what waits (the QUIT). */
-    private void flushPendingWrites(ChannelHandlerContext ctx) {
-        if (flushPending) {
-            ctx.flush(); // the scheduled flush then finds nothing left
-        }
+    private static void flushPendingWrites(ChannelHandlerContext ctx) {
+        ctx.flush(); // a scheduled flush then finds nothing left
     }
 
     /** The mail client continues a message in later tasks: wait until a turn passes without a write. */

@@ -63,11 +63,15 @@ public final class PerformanceBenchmark {
         String standIns = offTheFunctionsCore();
         SmtpServerResource.Certificates certs = SmtpServerResource.certificates();
         TestSmtpServer smtp = new TestSmtpServer(certs.keyStores(), SmtpServerResource.STORE_PASSWORD, false);
+        if (!PIPELINING) {
+            smtp.withoutPipelining();
+        }
         int feature = featureVersion(JAVA);
         StringBuilder report = new StringBuilder();
         report.append("machine: ").append(cores).append(" cores; function JVM: ")
                 .append(JAVA).append(" (Java ").append(feature).append("); function.zip ")
-                .append(Files.size(Path.of("target", "function.zip")) / 1024).append(" KiB; ").append(standIns).append("\n\n");
+                .append(Files.size(Path.of("target", "function.zip")) / 1024).append(" KiB; ").append(standIns)
+                .append(PIPELINING ? "; the SMTP server offers PIPELINING" : "; the SMTP server does not offer PIPELINING").append("\n\n");
         Map<String, String> plain = env(smtp, certs);
         List<Runnable> cleanUp = new ArrayList<>();
         Map<String, String> deployed = deployedEnv(plain, cleanUp);
@@ -492,6 +496,9 @@ public final class PerformanceBenchmark {
             }
         }
     }
+
+    /** {@code -Dbenchmark.pipelining=false}: the SMTP server stops offering PIPELINING (RFC 2920), as a few servers do not. */
+    private static final boolean PIPELINING = !"false".equals(System.getProperty("benchmark.pipelining"));
 
     /** {@code -Dbenchmark.html-rows=N}: the warm path's HTML shaped like a stock Auth0 template of N rows (Relay.templateHtml) instead of the fixture's one line. */
     private static final int HTML_ROWS = Integer.getInteger("benchmark.html-rows", 0);

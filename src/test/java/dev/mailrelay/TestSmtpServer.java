@@ -73,6 +73,7 @@ final class TestSmtpServer {
     private volatile java.util.Set<String> acceptedTokens = java.util.Set.of();
     private volatile java.util.Random random;
     private volatile double randomFailure = 1.0;
+    private volatile boolean pipelining = true;
 
     /** What goes wrong at a stage: a reply code, a closed socket, a TCP reset, or silence. */
     enum Kind { REPLY, CLOSE, RESET, SILENCE }
@@ -149,6 +150,7 @@ final class TestSmtpServer {
         logins.set(0);
         quits.set(0);
         loginFailureDelay = Duration.ZERO;
+        pipelining = true;
         acceptedTokens = java.util.Set.of();
         connections.set(0);
         dataCommands.set(0);
@@ -229,6 +231,11 @@ final class TestSmtpServer {
         restart();
     }
 
+    /** Stops advertising PIPELINING (as a server without RFC 2920) until {@link #reset()}. */
+    void withoutPipelining() {
+        pipelining = false;
+    }
+
     /** Advertises SIZE with this limit (octets) until {@link #reset()}. */
     void limitSize(int octets) {
         sizeLimit = octets;
@@ -286,6 +293,7 @@ final class TestSmtpServer {
                 .sessionHandler(new Greeting())
                 .messageHandlerFactory(Handler::new)
                 .build();
+        s.getCommandHandler().addCommand(new Ehlo());
         s.start();
         server = s;
     }
@@ -320,6 +328,46 @@ final class TestSmtpServer {
         if (loginsLeftToReject.getAndDecrement() > 0 || !USERNAME.equals(username) || !this.password.equals(password)) {
             sleep(loginFailureDelay);
             throw new LoginFailedException("5.7.8 Authentication credentials invalid");
+        }
+    }
+
+    /**
+     * subethasmtp's own EHLO reply plus PIPELINING (RFC 2920), which Postfix, Exchange Online and
+     * Gmail all advertise; subethasmtp reads pipelined commands one line at a time anyway, it only
+     * never says so. Otherwise the same capabilities in the same order (subethasmtp 7.2.2).
+     */
+    private final class Ehlo extends org.subethamail.smtp.internal.server.BaseCommand {
+        Ehlo() {
+            super("EHLO", "Introduce yourself.", "<hostname>");
+        }
+
+        @Override
+        public void execute(String command, Session session) throws IOException {
+            String[] args = getArgs(command);
+            if (args.length < 2) {
+                session.sendResponse("501 Syntax: EHLO hostname");
+                return;
+            }
+            session.resetMailTransaction();
+            session.setHelo(args[1]);
+            SMTPServer s = session.getServer();
+            StringBuilder reply = new StringBuilder("250-").append(s.getHostName()).append("\r\n250-8BITMIME");
+            if (pipelining) {
+                reply.append("\r\n250-PIPELINING");
+            }
+            if (s.getMaxMessageSize() > 0) {
+                reply.append("\r\n250-SIZE ").append(s.getMaxMessageSize());
+            }
+            if (s.getEnableTLS() && !s.getHideTLS()) {
+                reply.append("\r\n250-STARTTLS");
+            }
+            reply.append("\r\n250-CHUNKING\r\n250-SMTPUTF8");
+            var auth = s.getAuthenticationHandlerFactory();
+            boolean offerAuth = auth.isPresent() && (session.isTLSStarted() || !s.getRequireTLS() || s.getShowAuthCapabilitiesBeforeSTARTTLS());
+            if (offerAuth && !auth.get().getAuthenticationMechanisms().isEmpty()) {
+                reply.append("\r\n250-AUTH ").append(String.join(" ", auth.get().getAuthenticationMechanisms()));
+            }
+            session.sendResponse(reply.append("\r\n250 Ok").toString());
         }
     }
 
@@ -480,8 +528,9 @@ final class TestSmtpServer {
                 breakConnection(session, f);
                 throw new IOException("connection closed after DATA by the test");
             }
-            if (f != null) {
-                sleep(f.silence());
+            if (f != null && !sleep(f.silence())) {
+                // A silence ended by reset(): the message belongs to a test that is over, not to the next one.
+                throw new IOException("silence ended by reset()");
             }
             received.add(new Received(from, List.copyOf(recipients), bytes));
             return null;
@@ -559,12 +608,14 @@ final class TestSmtpServer {
         }
     }
 
-    private static void sleep(Duration d) {
+    /** False when {@link #reset()} cut the sleep short (the server thread then carries on). */
+    private static boolean sleep(Duration d) {
         sleepers.add(Thread.currentThread());
         try {
             Thread.sleep(d.toMillis());
+            return true;
         } catch (InterruptedException e) {
-            // ended by reset(): the server thread carries on
+            return false;
         } finally {
             sleepers.remove(Thread.currentThread());
         }

@@ -167,6 +167,24 @@ class SmtpFaultTest {
         assertThat(smtp.received()).isEmpty();
     }
 
+    /**
+     * A 421 that closes the connection (Gmail's and Microsoft 365's "try again later, closing
+     * connection") arrives while the rest of a pipelined envelope waits for its replies: still
+     * the server's transient refusal, retried in-process, with its code.
+     */
+    @ParameterizedTest(name = "421 and close at {0}, pipelining offered: {1}")
+    @CsvSource({ "MAIL, true", "RCPT, true", "MAIL, false", "RCPT, false" })
+    void retriesWhenTheServerRepliesAndClosesInTheEnvelope(Stage stage, boolean pipelining) {
+        if (!pipelining) {
+            smtp.withoutPipelining();
+        }
+        smtp.failAndCloseAt(stage, 421, "4.7.0 Try again later, closing connection");
+        send().statusCode(503).body("retryable", equalTo(true)).body("smtp_code", equalTo(421))
+                .body("attempts", equalTo(3));
+        assertThat(smtp.dataCommands()).isZero();
+        assertThat(smtp.received()).isEmpty();
+    }
+
     /** Found against Postfix (message_size_limit): the client refuses before MAIL FROM, so 422 and nothing sent, not 504. */
     @Test
     void dropsAMessageLargerThanTheServersSizeLimitWithoutSendingIt() {

@@ -75,8 +75,8 @@ final class TestSmtpServer {
     private volatile double randomFailure = 1.0;
     private volatile boolean pipelining = true;
 
-    /** What goes wrong at a stage: a reply code, a closed socket, a TCP reset, or silence. */
-    enum Kind { REPLY, CLOSE, RESET, SILENCE }
+    /** What goes wrong at a stage: a reply code, a reply and then a closed socket (421), a closed socket, a TCP reset, or silence. */
+    enum Kind { REPLY, REPLY_AND_CLOSE, CLOSE, RESET, SILENCE }
 
     private record Fault(Stage stage, Kind kind, int code, String text, Duration silence) {
     }
@@ -164,6 +164,11 @@ final class TestSmtpServer {
     /** Every attempt gets this reply at this stage. */
     void failAt(Stage stage, int code, String text) {
         failFirst(Integer.MAX_VALUE, stage, code, text);
+    }
+
+    /** Every attempt gets this reply at this stage, and then the server closes the connection, as with a 421. */
+    void failAndCloseAt(Stage stage, int code, String text) {
+        script(Integer.MAX_VALUE, new Fault(stage, Kind.REPLY_AND_CLOSE, code, text, Duration.ZERO));
     }
 
     /** The first {@code attempts} connections get this reply at this stage, later ones succeed. */
@@ -547,6 +552,9 @@ final class TestSmtpServer {
             }
             if (f.kind() == Kind.REPLY) {
                 throw new RejectException(f.code(), f.text());
+            }
+            if (f.kind() == Kind.REPLY_AND_CLOSE) {
+                throw new org.subethamail.smtp.DropConnectionException(f.code(), f.text());
             }
             breakConnection(session, f);
             throw new RejectException(421, "4.4.2 test fault"); // not seen: the socket is gone or silent long enough

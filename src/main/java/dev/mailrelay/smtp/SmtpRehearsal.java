@@ -48,7 +48,7 @@ final class SmtpRehearsal {
                     .setUsername("rehearsal").setPassword("rehearsal").setAuthMethods("PLAIN")
                     .setTrustOptions(TrustOptions.wrap(certificate.trust)).setKeepAlive(mails > 1);
             MailClient client = MailClient.create(vertx, config);
-            WriteBatching.install(client.getDelegate());
+            ConnectionHandlers.install(client.getDelegate());
             try {
                 for (int i = 0; i < mails; i++) {
                     client.sendMail(message).await().atMost(limit);

@@ -166,7 +166,7 @@ final class SmtpRoute {
                 copy.setPassword(passwordInUse).setAuthMethods(mechanisms.get(mechanism));
             }
             client = MailClient.create(vertx, copy);
-            WriteBatching.install(client.getDelegate());
+            ConnectionHandlers.install(client.getDelegate());
         }
         return client;
     }

@@ -1,21 +1,9 @@
 package dev.mailrelay.smtp;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
-
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
-import io.quarkus.logging.Log;
-import io.vertx.core.Future;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetSocket;
-import io.vertx.core.net.impl.NetSocketInternal;
-import io.vertx.core.net.impl.VertxHandler;
-import io.vertx.ext.mail.MailClient;
 
 /**
  * Sends a message in a few TLS records instead of one per line. Vert.x mail writes the message
@@ -27,14 +15,9 @@ import io.vertx.ext.mail.MailClient;
  * same; a write that fails still fails the connection: its error reaches the client through the
  * pipeline, since the write itself was already acknowledged.
  *
- * <p>Vert.x mail 4.5 has no hook for its connections, so {@link #install} replaces the pool's
- * private final {@code netClient} with one that adds the handler to each new connection; when an
- * update renames it, the client is left as it is and sends line by line, as before
- * (WriteBatchingTest counts the records and notices).
+ * <p>Added to each connection by {@link ConnectionHandlers}; WriteBatchingTest counts the records.
  */
 final class WriteBatching extends ChannelOutboundHandlerAdapter {
-
-    private static final String NAME = "relay-write-batching";
 
     private boolean flushPending;
     private boolean wroteSinceScheduled;
@@ -46,54 +29,6 @@ final class WriteBatching extends ChannelOutboundHandlerAdapter {
             written.channel().pipeline().context(this).fireExceptionCaught(written.cause());
         }
     };
-
-    /** Makes {@code client}'s future connections batch their writes, when this Vert.x mail version allows it. */
-    static void install(MailClient client) {
-        try {
-            Method poolOf = client.getClass().getDeclaredMethod("getConnectionPool");
-            poolOf.setAccessible(true);
-            Object pool = poolOf.invoke(client);
-            Field field = pool.getClass().getDeclaredField("netClient");
-            field.setAccessible(true);
-            NetClient original = (NetClient) field.get(pool);
-            field.set(pool, batching(original));
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            Log.warnf("the mail client writes a message line by line (a TLS record each): %s", e.toString());
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static NetClient batching(NetClient original) {
-        return (NetClient) Proxy.newProxyInstance(WriteBatching.class.getClassLoader(), new Class<?>[] { NetClient.class },
-                (proxy, method, args) -> {
-                    Object result;
-                    try {
-                        result = method.invoke(original, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                    if (method.getName().equals("connect") && result instanceof Future<?> connected) {
-                        return ((Future<NetSocket>) connected).map(WriteBatching::addTo);
-                    }
-                    return result;
-                });
-    }
-
-    /** The socket is returned whatever happens: a connection that cannot batch still sends. */
-    private static NetSocket addTo(NetSocket socket) {
-        try {
-            if (socket instanceof NetSocketInternal internal) {
-                ChannelPipeline pipeline = internal.channelHandlerContext().pipeline();
-                ChannelHandlerContext vertx = pipeline.context(VertxHandler.class);
-                if (vertx != null && pipeline.get(NAME) == null) {
-                    pipeline.addBefore(vertx.name(), NAME, new WriteBatching());
-                }
-            }
-        } catch (RuntimeException e) {
-            Log.debugf("this SMTP connection writes line by line: %s", e.toString());
-        }
-        return socket;
-    }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {

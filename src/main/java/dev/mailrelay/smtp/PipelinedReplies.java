@@ -18,27 +18,30 @@ import io.vertx.ext.mail.SMTPException;
  * was closed unexpected": a broken conversation, which the relay must treat as uncertain once the
  * message was handed over (504, not retried), where the server in fact refused before any data
  * (503, retried, with its code). This handler, between TLS and the client, counts the commands of
- * such a write and the final replies that follow; when the connection closes short of them after
- * a 4yz or 5yz reply, it tells the client that reply, before the close, as the failure.
+ * such a write and the final replies that follow; when the connection closes (or is reset) short
+ * of them after a 4yz or 5yz reply, it tells the client the first such reply, as the client would
+ * have read it, in place of the broken connection. Only while the client still waits for the
+ * envelope's replies, so before any message data (that waits for the reply to DATA).
  * The bytes in both directions pass through unchanged.
  */
 final class PipelinedReplies extends ChannelDuplexHandler {
 
     private static final byte[] MAIL = "MAIL FROM:".getBytes(StandardCharsets.US_ASCII);
-    /** RFC 5321 caps a reply line at 512 octets; longer ones are cut, only the code matters here. */
+    /** RFC 5321 caps a reply line at 512 octets; a longer one is cut here (only its start matters). */
     private static final int LINE_LIMIT = 1000;
 
     private int awaited;
     private final StringBuilder line = new StringBuilder();
     private final List<String> reply = new ArrayList<>();
-    private List<String> lastFinal;
+    /** The first 4yz or 5yz reply to the envelope, as the client reports the first refusal. */
+    private List<String> refusal;
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof ByteBuf buf && startsWith(buf, MAIL)) {
             int commands = countLines(buf);
             awaited = commands > 1 ? commands : 0; // one command at a time: the client reads each reply itself
-            lastFinal = null;
+            refusal = null;
             line.setLength(0);
             reply.clear();
         }
@@ -57,13 +60,27 @@ final class PipelinedReplies extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (awaited > 0 && lastFinal != null && code(lastFinal.get(0)) >= 400) {
-            int code = code(lastFinal.get(0));
-            awaited = 0;
-            ctx.fireExceptionCaught(new SMTPException("the server answered the pipelined envelope with " + code
-                    + " and closed the connection", code, List.copyOf(lastFinal), false));
+        if (refusedThenBroken()) {
+            ctx.fireExceptionCaught(refused());
         }
         super.channelInactive(ctx);
+    }
+
+    /** A reset after the refusal (a server closing with our pipelined commands unread) arrives as an exception first. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.fireExceptionCaught(refusedThenBroken() ? refused() : cause);
+    }
+
+    private boolean refusedThenBroken() {
+        return awaited > 0 && refusal != null;
+    }
+
+    private SMTPException refused() {
+        awaited = 0;
+        int code = code(refusal.get(0));
+        return new SMTPException("the server refused the pipelined envelope with " + code + " and closed the connection",
+                code, refusal, false);
     }
 
     private void read(byte b) {
@@ -77,7 +94,9 @@ final class PipelinedReplies extends ChannelDuplexHandler {
         line.setLength(0);
         reply.add(text);
         if (text.length() < 4 || text.charAt(3) != '-') { // "421 text" or "421": the reply's last line
-            lastFinal = List.copyOf(reply);
+            if (refusal == null && code(text) >= 400) {
+                refusal = List.copyOf(reply);
+            }
             reply.clear();
             awaited--;
         }

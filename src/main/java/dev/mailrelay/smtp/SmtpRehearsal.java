@@ -72,7 +72,7 @@ final class SmtpRehearsal {
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 String verb = line.length() < 4 ? line : line.substring(0, 4).toUpperCase(Locale.ROOT);
                 switch (verb) {
-                    case "EHLO" -> reply(out, secure ? "250-localhost\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME"
+                    case "EHLO" -> reply(out, secure ? "250-localhost\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME"
                             : "250-localhost\r\n250-STARTTLS\r\n250 8BITMIME");
                     case "STAR" -> {
                         reply(out, "220 2.0.0 ready for TLS");

@@ -72,6 +72,41 @@ class PipelinedRepliesTest {
     }
 
     @Test
+    void reportsTheRefusalInPlaceOfAResetThatFollowsIt() {
+        clientWrites("MAIL FROM:<relay@mail.example.com>\r\nRCPT TO:<jane@example.org>\r\nDATA\r\n");
+
+        serverSends("421 4.7.0 Try again later, closing connection\r\n");
+        channel.pipeline().fireExceptionCaught(new java.io.IOException("Connection reset")); // the server's RST, before the close
+        channel.close();
+
+        assertThat(client.events).hasSize(2).last().isEqualTo("closed");
+        assertThat(((SMTPException) client.events.get(0)).getReplyCode()).isEqualTo(421);
+    }
+
+    @Test
+    void reportsTheFirstRefusalAsTheClientWouldHave() {
+        clientWrites("MAIL FROM:<relay@mail.example.com>\r\nRCPT TO:<jane@example.org>\r\nDATA\r\n");
+
+        // Postfix at its hard error limit: the sender refused for good, then "too many errors" and a close.
+        serverSends("553 5.7.1 Sender address rejected\r\n421 4.7.0 Error: too many errors\r\n");
+        channel.close();
+
+        assertThat(((SMTPException) client.events.get(0)).getReplyCode()).isEqualTo(553);
+    }
+
+    @Test
+    void passesOtherFailuresOnAsTheyAre() {
+        clientWrites("MAIL FROM:<relay@mail.example.com>\r\nRCPT TO:<jane@example.org>\r\nDATA\r\n");
+        java.io.IOException reset = new java.io.IOException("Connection reset");
+
+        serverSends("250 2.1.0 Ok\r\n");
+        channel.pipeline().fireExceptionCaught(reset);
+        channel.close();
+
+        assertThat(client.events).containsExactly(reset, "closed");
+    }
+
+    @Test
     void staysOutOfTheWayWhenEveryReplyArrived() {
         clientWrites("MAIL FROM:<relay@mail.example.com>\r\nRCPT TO:<jane@example.org>\r\nDATA\r\n");
 

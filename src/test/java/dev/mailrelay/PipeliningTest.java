@@ -2,12 +2,6 @@ package dev.mailrelay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayInputStream;
-import java.util.Properties;
-
-import jakarta.mail.Session;
-import jakarta.mail.internet.MimeMessage;
-
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -32,17 +26,9 @@ class PipeliningTest {
         smtp.reset();
     }
 
-    /** Client TLS records for the second of two notifications, the first having opened the connection. */
+    /** Client TLS records for a message on the connection the one before it left open (WriteBatchingTest's helper). */
     private int recordsForAMessageOnAKeptConnection() throws Exception {
-        Relay.post(Relay.notification()).statusCode(200);
-        tap.reset();
-
-        Relay.post(Relay.notification()).statusCode(200).body("status", org.hamcrest.Matchers.is("sent"));
-
-        assertThat(smtp.received()).hasSize(2);
-        MimeMessage mime = new MimeMessage(Session.getInstance(new Properties()),
-                new ByteArrayInputStream(smtp.received().get(1).data()));
-        assertThat(mime.getSubject()).isEqualTo(Relay.notification().get("subject"));
+        WriteBatchingTest.sendOverAnOpenConnection(smtp, tap, (String) Relay.notification().get("html"));
         return tap.clientRecords();
     }
 

@@ -157,7 +157,7 @@ class SmtpFaultTest {
      */
     @ParameterizedTest(name = "{1} at {0}, pipelining offered: {2}")
     @CsvSource({ "MAIL, CLOSE, true", "RCPT, RESET, true", "RCPT, SILENCE, true", "MAIL, CLOSE, false", "RCPT, RESET, false" })
-    void answersUnavailableNotUncertainWhenTheConversationBreaksOffInTheEnvelope(Stage stage, Kind kind, boolean pipelining) {
+    void neitherStallsNorHalfSendsWhenTheConversationBreaksOffInTheEnvelope(Stage stage, Kind kind, boolean pipelining) {
         if (!pipelining) {
             smtp.withoutPipelining();
         }

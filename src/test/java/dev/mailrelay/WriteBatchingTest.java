@@ -51,9 +51,9 @@ class WriteBatchingTest {
     /**
      * Sends a notification with {@code html} over the connection the previous one left open and
      * signed in (so the tap counts only this message's records), checks its HTML part arrived as
-     * sent, and returns the message as the server received it.
+     * sent, and returns the message as the server received it. PipeliningTest counts with it too.
      */
-    private byte[] sendOverAnOpenConnection(String html) throws Exception {
+    static byte[] sendOverAnOpenConnection(TestSmtpServer smtp, TlsRecordTap tap, String html) throws Exception {
         Relay.post(Relay.notification()).statusCode(200);
         tap.reset();
         Map<String, Object> body = Relay.notification();
@@ -71,7 +71,7 @@ class WriteBatchingTest {
 
     @Test
     void sendsALongMessageInAFewTlsRecordsAndIntact() throws Exception {
-        byte[] data = sendOverAnOpenConnection(Relay.templateHtml(300));
+        byte[] data = sendOverAnOpenConnection(smtp, tap, Relay.templateHtml(300));
 
         int lines = new String(data, StandardCharsets.US_ASCII).split("\r\n").length;
         assertThat(lines).isGreaterThan(600); // quoted-printable folds each row in two or more lines
@@ -84,7 +84,7 @@ class WriteBatchingTest {
     void deliversAMessageLargerThanTheConnectionsWriteBufferIntact() throws Exception {
         // About 230 KB: past Netty's 64 KB high-water mark, so the mail client waits for the
         // connection to drain, which only a flush can do; the request stays under the 256 KB limit.
-        byte[] data = sendOverAnOpenConnection(Relay.templateHtml(1400));
+        byte[] data = sendOverAnOpenConnection(smtp, tap, Relay.templateHtml(1400));
 
         assertThat(data.length).isGreaterThan(200_000);
         assertThat(tap.clientRecords()).isLessThan(60); // 16 KB records at most, and the commands

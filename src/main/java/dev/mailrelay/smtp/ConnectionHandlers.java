@@ -1,7 +1,6 @@
 package dev.mailrelay.smtp;
 
 import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 
 import io.netty.channel.ChannelHandlerContext;
@@ -33,9 +32,7 @@ final class ConnectionHandlers {
     /** Makes {@code client}'s future connections carry the handlers, when this Vert.x mail version allows it. */
     static void install(MailClient client) {
         try {
-            Method poolOf = client.getClass().getDeclaredMethod("getConnectionPool");
-            poolOf.setAccessible(true);
-            Object pool = poolOf.invoke(client);
+            Object pool = PooledConnection.call(client, "getConnectionPool");
             Field field = pool.getClass().getDeclaredField("netClient");
             field.setAccessible(true);
             NetClient original = (NetClient) field.get(pool);

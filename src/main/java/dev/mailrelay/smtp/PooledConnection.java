@@ -57,7 +57,8 @@ final class PooledConnection {
         return opened;
     }
 
-    private static Object call(Object target, String method) throws ReflectiveOperationException {
+    /** Calls {@code target}'s no-argument method of that name, package-private or not (ConnectionHandlers uses it too). */
+    static Object call(Object target, String method) throws ReflectiveOperationException {
         Method m = target.getClass().getDeclaredMethod(method);
         m.setAccessible(true);
         return m.invoke(target);
